@@ -1,0 +1,1 @@
+//! Scoring the checker against labeled cases (the `../shared/eval` format).

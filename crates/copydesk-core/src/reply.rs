@@ -1,0 +1,2 @@
+//! Structured replies and their rendering.
+pub struct Reply;
