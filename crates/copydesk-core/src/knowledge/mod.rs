@@ -3,12 +3,16 @@
 //! `KnowledgeBase::parse` turns TOML text into a validated, indexed knowledge base or into
 //! every problem found, each with `file:line:column`. Reading the file is the caller's job.
 
+mod fields;
 mod load;
 mod lookup;
+mod matcher;
+mod names;
 
 use jiff::civil::Date;
 
 pub use lookup::Lookup;
+pub use matcher::AllegationHit;
 
 /// A validated, indexed knowledge file. Immutable once built; a reload builds a new one.
 #[derive(Debug, Clone)]
@@ -19,6 +23,10 @@ pub struct KnowledgeBase {
     /// Short content hash of the source text, shown in answers so editors know which
     /// version of the file answered.
     version: String,
+    /// Every slug and alias, arranged for fast "did you mean" searches.
+    suggester: names::Suggester,
+    /// One automaton over every allegation's match terms.
+    matcher: matcher::Matcher,
 }
 
 /// One background topic, e.g. `bulgaria-schengen`.

@@ -1,0 +1,348 @@
+//! Recognising a known allegation restated in free text.
+//!
+//! Each allegation lists groups of match terms; it is restated when every group has a term
+//! somewhere in the text. All terms of all allegations go into one Aho-Corasick automaton
+//! built when the file is loaded, so checking a message is one pass over its bytes, and the
+//! work after that depends on the hits found, not on how many allegations the file holds.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::{Allegation, KnowledgeBase, Topic};
+
+/// An allegation from the knowledge file that a text restates.
+#[derive(Debug, Clone)]
+pub struct AllegationHit<'a> {
+    pub topic: &'a Topic,
+    pub allegation: &'a Allegation,
+    /// Byte range of the text from the first to the last matched term (one term per group).
+    pub span: Range<usize>,
+}
+
+impl KnowledgeBase {
+    /// Every allegation whose match groups all occur in `text`, in order of where the
+    /// restatement starts. Says nothing about attribution; that is the checker's job.
+    pub fn restated_allegations(&self, text: &str) -> Vec<AllegationHit<'_>> {
+        self.matcher
+            .find(text)
+            .into_iter()
+            .map(|(topic, allegation, span)| {
+                let topic = &self.topics[topic];
+                AllegationHit {
+                    topic,
+                    allegation: &topic.allegations[allegation],
+                    span,
+                }
+            })
+            .collect()
+    }
+}
+
+/// At most this many groups per allegation: progress is tracked in one `u64` bitmask.
+pub(super) const MAX_GROUPS: usize = 64;
+
+/// A match term as the matcher uses it: `smuggl*` is the prefix `smuggl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Term {
+    /// Lowercase, with straight apostrophes.
+    literal: String,
+    /// A trailing `*`: matches any word that starts with `literal`.
+    prefix: bool,
+}
+
+/// Checks one term as written in the file. The error says how to fix it.
+pub(super) fn parse_term(raw: &str) -> Result<Term, String> {
+    let term = raw.trim();
+    if term.is_empty() {
+        return Err("empty match term; write a word or phrase, or remove it".to_owned());
+    }
+    let (body, prefix) = match term.strip_suffix('*') {
+        Some(body) => (body, true),
+        None => (term, false),
+    };
+    if body.contains('*') {
+        return Err(format!(
+            "match term {raw:?} has `*` before its end; `*` may only end a term (smuggl* matches smuggler and smuggling)"
+        ));
+    }
+    if let Some(c) = body
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || c == ' ' || c == '-' || is_apostrophe(c)))
+    {
+        return Err(format!(
+            "match term {raw:?} contains {c:?}; use letters, digits, single spaces, hyphens and apostrophes"
+        ));
+    }
+    let starts_ok = body.chars().next().is_some_and(char::is_alphanumeric);
+    let ends_ok = body.chars().next_back().is_some_and(char::is_alphanumeric);
+    if !starts_ok || !ends_ok {
+        return Err(format!(
+            "match term {raw:?} must start and end with a letter or digit"
+        ));
+    }
+    if body.contains("  ") {
+        return Err(format!(
+            "match term {raw:?} has a double space; separate words with one space"
+        ));
+    }
+    if prefix && body.chars().count() < 3 {
+        return Err(format!(
+            "wildcard term {raw:?} would match too many words; give at least three letters before `*`"
+        ));
+    }
+    let literal = body
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if is_apostrophe(c) { '\'' } else { c })
+        .collect();
+    Ok(Term { literal, prefix })
+}
+
+impl Term {
+    /// The spellings to search for: chat writes `russia’s` as often as `russia's`, and
+    /// `people smuggling` as often as `people-smuggling`.
+    fn spellings(&self) -> Vec<String> {
+        let mut out = vec![self.literal.clone()];
+        let mut add = |s: String| {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        };
+        for base in [
+            self.literal.replace('-', " "),
+            self.literal.replace(' ', "-"),
+        ] {
+            if base.contains('\'') {
+                add(base.replace('\'', "\u{2019}"));
+            }
+            add(base);
+        }
+        if self.literal.contains('\'') {
+            add(self.literal.replace('\'', "\u{2019}"));
+        }
+        out
+    }
+}
+
+/// One place a search pattern is used: in group `group` of allegation number `allegation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Use {
+    allegation: u32,
+    group: u8,
+    prefix: bool,
+}
+
+/// An allegation the matcher knows, as indices into the knowledge base.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    topic: u32,
+    allegation: u32,
+    /// All group bits set: the allegation is restated.
+    complete: u64,
+}
+
+/// The automaton over every allegation's terms, and what each of its patterns means.
+#[derive(Debug, Clone)]
+pub(super) struct Matcher {
+    automaton: AhoCorasick,
+    /// The uses of pattern `p` are `uses[starts[p]..starts[p + 1]]`.
+    starts: Vec<u32>,
+    uses: Vec<Use>,
+    known: Vec<Known>,
+}
+
+/// How far one allegation got in one text.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    groups: u64,
+    start: usize,
+    end: usize,
+}
+
+impl Matcher {
+    /// Builds the automaton. Terms that do not parse are skipped; the loader has already
+    /// reported them.
+    pub(super) fn new(topics: &[Topic]) -> Result<Matcher, String> {
+        let mut pattern_ids: HashMap<String, u32> = HashMap::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut pairs: Vec<(u32, Use)> = Vec::new();
+        let mut known = Vec::new();
+
+        for (t, topic) in topics.iter().enumerate() {
+            for (a, allegation) in topic.allegations.iter().enumerate() {
+                let groups = allegation.match_all.len().min(MAX_GROUPS);
+                if groups == 0 {
+                    continue;
+                }
+                let number = known.len() as u32;
+                known.push(Known {
+                    topic: t as u32,
+                    allegation: a as u32,
+                    complete: u64::MAX >> (64 - groups),
+                });
+                for (g, group) in allegation.match_all.iter().take(groups).enumerate() {
+                    for term in group.iter().filter_map(|raw| parse_term(raw).ok()) {
+                        for spelling in term.spellings() {
+                            let id = match pattern_ids.entry(spelling) {
+                                Entry::Occupied(e) => *e.get(),
+                                Entry::Vacant(e) => {
+                                    let id = patterns.len() as u32;
+                                    patterns.push(e.key().clone());
+                                    e.insert(id);
+                                    id
+                                }
+                            };
+                            let use_ = Use {
+                                allegation: number,
+                                group: g as u8,
+                                prefix: term.prefix,
+                            };
+                            pairs.push((id, use_));
+                        }
+                    }
+                }
+            }
+        }
+
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut starts = Vec::with_capacity(patterns.len() + 1);
+        let mut uses = Vec::with_capacity(pairs.len());
+        for p in 0..patterns.len() as u32 {
+            starts.push(uses.len() as u32);
+            let from = pairs.partition_point(|(id, _)| *id < p);
+            uses.extend(
+                pairs[from..]
+                    .iter()
+                    .take_while(|(id, _)| *id == p)
+                    .map(|(_, u)| *u),
+            );
+        }
+        starts.push(uses.len() as u32);
+
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| format!("cannot build the allegation matcher: {e}"))?;
+        Ok(Matcher {
+            automaton,
+            starts,
+            uses,
+            known,
+        })
+    }
+
+    /// `(topic index, allegation index, span)` of every allegation restated in `text`.
+    fn find(&self, text: &str) -> Vec<(usize, usize, Range<usize>)> {
+        // Per pattern: whether its prefix uses and its whole-word uses were already applied.
+        // Only a pattern's first hit of each kind can advance an allegation, so repeated
+        // words cost one hash lookup each.
+        let mut applied: HashMap<u32, (bool, bool)> = HashMap::new();
+        let mut progress: HashMap<u32, Progress> = HashMap::new();
+
+        for hit in self.automaton.find_overlapping_iter(text) {
+            let (start, end) = (hit.start(), hit.end());
+            if !starts_word(text, start) {
+                continue;
+            }
+            let whole = ends_word(text, end);
+            let (prefix_done, whole_done) = applied.entry(hit.pattern().as_u32()).or_default();
+            let apply_prefix = !*prefix_done;
+            let apply_whole = whole && !*whole_done;
+            if !apply_prefix && !apply_whole {
+                continue;
+            }
+            *prefix_done = true;
+            *whole_done |= whole;
+
+            let p = hit.pattern().as_usize();
+            let uses = &self.uses[self.starts[p] as usize..self.starts[p + 1] as usize];
+            let word_end = word_end(text, end);
+            for u in uses {
+                let span_end = match u.prefix {
+                    true if apply_prefix => word_end,
+                    false if apply_whole => end,
+                    _ => continue,
+                };
+                let bit = 1u64 << u.group;
+                let entry = progress.entry(u.allegation).or_insert(Progress {
+                    groups: 0,
+                    start,
+                    end: span_end,
+                });
+                if entry.groups & bit == 0 {
+                    entry.groups |= bit;
+                    entry.start = entry.start.min(start);
+                    entry.end = entry.end.max(span_end);
+                }
+            }
+        }
+
+        let mut found: Vec<(usize, usize, Range<usize>)> = progress
+            .into_iter()
+            .filter_map(|(number, p)| {
+                let known = self.known[number as usize];
+                (p.groups == known.complete).then_some((
+                    known.topic as usize,
+                    known.allegation as usize,
+                    p.start..p.end,
+                ))
+            })
+            .collect();
+        found.sort_by_key(|&(topic, allegation, ref span)| (span.start, topic, allegation));
+        found
+    }
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02bc}')
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Whether a word starts at byte `at`. An apostrophe between letters (`o'neill`) is inside
+/// a word; one after a space or quote mark is not.
+fn starts_word(text: &str, at: usize) -> bool {
+    let Some(before) = text.get(..at) else {
+        return false;
+    };
+    let mut before = before.chars().rev();
+    match before.next() {
+        None => true,
+        Some(c) if is_apostrophe(c) => !before.next().is_some_and(is_word_char),
+        Some(c) => !is_word_char(c),
+    }
+}
+
+/// Whether a word ends at byte `at`. A possessive (`russia's`, `ngos'`) still ends the word
+/// before the apostrophe; other letters after one (`don't`) continue it.
+fn ends_word(text: &str, at: usize) -> bool {
+    let Some(after) = text.get(at..) else {
+        return false;
+    };
+    let mut after = after.chars();
+    match after.next() {
+        None => true,
+        Some(c) if is_apostrophe(c) => match after.next() {
+            Some('s' | 'S') => !after.next().is_some_and(is_word_char),
+            Some(c) => !is_word_char(c),
+            None => true,
+        },
+        Some(c) => !is_word_char(c),
+    }
+}
+
+/// The byte offset where the word containing byte `at` ends.
+fn word_end(text: &str, at: usize) -> usize {
+    let rest = text.get(at..).unwrap_or("");
+    at + rest
+        .char_indices()
+        .find(|&(_, c)| !is_word_char(c))
+        .map_or(rest.len(), |(i, _)| i)
+}
