@@ -217,11 +217,13 @@ impl<'a, 'i> Fields<'a, 'i> {
         date
     }
 
-    /// The tables of an optional array of tables (`[[topic.source]]`); empty when absent.
+    /// The tables of an optional array of tables, written `header` (`[[topic.source]]`);
+    /// empty when absent.
     pub(super) fn tables(
         &self,
         p: &mut Problems,
         key: &str,
+        header: &str,
         kind: &'static str,
         known: &'static [&'static str],
     ) -> Vec<Fields<'a, 'i>> {
@@ -229,12 +231,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             return Vec::new();
         };
         let Some(items) = value.get_ref().as_array() else {
-            self.wrong_type(
-                p,
-                key,
-                value,
-                &format!("an array of tables ([[{}.{key}]])", self.kind),
-            );
+            self.wrong_type(p, key, value, &format!("an array of tables ({header})"));
             return Vec::new();
         };
         let mut out = Vec::with_capacity(items.len());

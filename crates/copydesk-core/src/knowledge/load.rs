@@ -76,7 +76,7 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<KnowledgeBase, LocatedEr
         ROOT_FIELDS,
     );
     root.finish(&mut p);
-    let tables = root.tables(&mut p, "topic", "topic", TOPIC_FIELDS);
+    let tables = root.tables(&mut p, "topic", "[[topic]]", "topic", TOPIC_FIELDS);
     let mut registry = NameRegistry::default();
     let topics: Vec<Option<Topic>> = tables
         .iter()
@@ -121,7 +121,8 @@ fn one_line(message: &str) -> String {
 /// Every slug and alias seen so far, to catch one name given to two topics.
 #[derive(Default)]
 struct NameRegistry {
-    /// Normalised name -> (topic index, the topic's slug if known, where it was written).
+    /// Normalised name -> (topic index, how to name the topic in messages, where the name
+    /// was written).
     names: HashMap<String, (usize, String, Span)>,
 }
 
@@ -130,18 +131,18 @@ impl NameRegistry {
         &mut self,
         p: &mut Problems,
         topic: usize,
-        slug: &str,
+        label: &str,
         what: &str,
         name: &Spanned<String>,
     ) {
         let key = names::normalize(name.get_ref());
         match self.names.get(&key) {
-            Some((other, other_slug, first)) if *other != topic => {
+            Some((other, other_label, first)) if *other != topic => {
                 let line = p.line_of(first);
                 p.report(
                     name.span(),
                     format!(
-                        "{what} \"{}\" is already a name of topic \"{other_slug}\" (line {line}); \
+                        "{what} \"{}\" is already a name of {other_label} (line {line}); \
                          slugs and aliases must be unique across topics, ignoring case",
                         name.get_ref()
                     ),
@@ -150,7 +151,7 @@ impl NameRegistry {
             Some(_) => {}
             None => {
                 self.names
-                    .insert(key, (topic, slug.to_owned(), name.span()));
+                    .insert(key, (topic, label.to_owned(), name.span()));
             }
         }
     }
@@ -170,7 +171,17 @@ fn read_topic(
     registry: &mut NameRegistry,
 ) -> Option<Topic> {
     t.finish(p);
-    let slug = t.text(p, "slug").filter(|slug| {
+    let written_slug = t.text(p, "slug");
+    let label = match &written_slug {
+        Some(slug) => format!("topic \"{}\"", slug.get_ref()),
+        None => format!("the topic on line {}", p.line_of(&t.span)),
+    };
+    // A malformed slug still takes part in the uniqueness check, so fixing its spelling
+    // cannot uncover a second problem later.
+    if let Some(slug) = &written_slug {
+        registry.register(p, index, &label, "slug", slug);
+    }
+    let slug = written_slug.filter(|slug| {
         let ok = names::is_kebab(slug.get_ref());
         if !ok {
             p.report(
@@ -184,10 +195,6 @@ fn read_topic(
         }
         ok
     });
-    let slug_text = slug.as_ref().map_or("", |s| s.get_ref().as_str());
-    if let Some(slug) = &slug {
-        registry.register(p, index, slug_text, "slug", slug);
-    }
     let aliases = t.texts(p, "aliases", false);
     for alias in aliases.iter().flatten() {
         if names::normalize(alias.get_ref()).is_empty() {
@@ -199,7 +206,7 @@ fn read_topic(
                 ),
             );
         } else {
-            registry.register(p, index, slug_text, "alias", alias);
+            registry.register(p, index, &label, "alias", alias);
         }
     }
     let title = t.text(p, "title");
@@ -211,10 +218,10 @@ fn read_topic(
     };
     let tags = t.texts(p, "tags", false);
 
-    let sources = read_sources(t, p);
-    let known: Vec<&str> = sources.iter().flatten().map(|s| s.id.as_str()).collect();
+    let (sources, source_ids) = read_sources(t, p);
+    let known: Vec<&str> = source_ids.iter().map(String::as_str).collect();
     let facts: Vec<Option<Fact>> = t
-        .tables(p, "fact", "fact", FACT_FIELDS)
+        .tables(p, "fact", "[[topic.fact]]", "fact", FACT_FIELDS)
         .iter()
         .map(|f| read_fact(f, p, &known))
         .collect();
@@ -270,10 +277,12 @@ fn review_period(
     None
 }
 
-/// The topic's sources, each `None` if it has a problem; duplicate ids are reported.
-fn read_sources(t: &Fields, p: &mut Problems) -> Vec<Option<Source>> {
+/// The topic's sources, each `None` if it has a problem, and every id that was given, so
+/// that a source with a bad url does not also make each citation of it an error.
+fn read_sources(t: &Fields, p: &mut Problems) -> (Vec<Option<Source>>, Vec<String>) {
     let mut seen: HashMap<String, Span> = HashMap::new();
-    t.tables(p, "source", "source", SOURCE_FIELDS)
+    let sources = t
+        .tables(p, "source", "[[topic.source]]", "source", SOURCE_FIELDS)
         .iter()
         .map(|s| {
             s.finish(p);
@@ -296,10 +305,13 @@ fn read_sources(t: &Fields, p: &mut Problems) -> Vec<Option<Source>> {
                 date: date?,
             })
         })
-        .collect()
+        .collect();
+    let mut ids: Vec<(String, Span)> = seen.into_iter().collect();
+    ids.sort_by_key(|(_, span)| span.start);
+    (sources, ids.into_iter().map(|(id, _)| id).collect())
 }
 
-/// A required lowercase-kebab `id`, unique among `seen`.
+/// A required lowercase-kebab `id`, unique among `seen` (which it joins).
 fn id_field(
     f: &Fields,
     p: &mut Problems,
@@ -307,17 +319,6 @@ fn id_field(
     seen: &mut HashMap<String, Span>,
 ) -> Option<String> {
     let id = f.text(p, "id")?;
-    if !names::is_kebab(id.get_ref()) {
-        p.report(
-            id.span(),
-            format!(
-                "{what} \"{}\" must be lowercase-kebab (a-z, 0-9 and single hyphens), e.g. \"{}\"",
-                id.get_ref(),
-                names::normalize(id.get_ref())
-            ),
-        );
-        return None;
-    }
     if let Some(first) = seen.get(id.get_ref()) {
         let line = p.line_of(first);
         p.report(
@@ -329,7 +330,19 @@ fn id_field(
         );
         return None;
     }
+    // Remembered even when malformed, so citations of it are not reported as well.
     seen.insert(id.get_ref().clone(), id.span());
+    if !names::is_kebab(id.get_ref()) {
+        p.report(
+            id.span(),
+            format!(
+                "{what} \"{}\" must be lowercase-kebab (a-z, 0-9 and single hyphens), e.g. \"{}\"",
+                id.get_ref(),
+                names::normalize(id.get_ref())
+            ),
+        );
+        return None;
+    }
     Some(id.into_inner())
 }
 
@@ -407,7 +420,7 @@ fn read_fact(f: &Fields, p: &mut Problems, known: &[&str]) -> Option<Fact> {
 
 fn read_allegations(t: &Fields, p: &mut Problems, known: &[&str]) -> Vec<Option<Allegation>> {
     let mut seen: HashMap<String, Span> = HashMap::new();
-    t.tables(p, "allegation", "allegation", ALLEGATION_FIELDS)
+    t.tables(p, "allegation", "[[topic.allegation]]", "allegation", ALLEGATION_FIELDS)
         .iter()
         .map(|a| {
             a.finish(p);
@@ -537,12 +550,437 @@ mod tests {
 
     const EXAMPLE: &str = include_str!("../../../../examples/knowledge.toml");
 
+    /// A small valid file; tests break one thing in it at a time.
+    const GOOD: &str = r#"[[topic]]
+slug = "harbour-strike"
+title = "Harbour strike"
+aliases = ["docks", "Port Strike"]
+summary = "Dock workers walked out."
+updated = 2025-02-01
+review_every = "6 months"
+
+  [[topic.source]]
+  id = "gazette"
+  outlet = "Harbour Gazette"
+  title = "Dock workers walk out"
+  url = "https://gazette.example/strike"
+  date = 2025-02-01
+
+  [[topic.fact]]
+  text = "Dock workers walked out on 1 February."
+  sources = ["gazette"]
+
+  [[topic.allegation]]
+  id = "owner-lockout"
+  claim = "The port owner locked the workers out."
+  made_by = { name = "Ada Quay", role = "the dockers' union leader" }
+  source = "gazette"
+  status = "disputed"
+  match_all = [["owner*", "management"], ["lock out", "locked out", "lockout"]]
+  attributed = "The union leader, Ada Quay, said the owner locked workers out; the owner disputes it."
+
+[[topic]]
+slug = "ferry-fares"
+title = "Ferry fares"
+summary = "Fares rose in spring."
+updated = 2025-03-01
+"#;
+
+    fn load(text: &str) -> KnowledgeBase {
+        KnowledgeBase::parse("k.toml", text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Every problem in `text`, one `k.toml:line:column: message` per entry.
+    fn problems(text: &str) -> Vec<String> {
+        match KnowledgeBase::parse("k.toml", text) {
+            Ok(_) => panic!("expected problems in:\n{text}"),
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// `GOOD` with `from` (which must occur exactly once) replaced by `to`.
+    fn good_with(from: &str, to: &str) -> String {
+        assert_eq!(GOOD.matches(from).count(), 1, "{from:?} should occur once");
+        GOOD.replace(from, to)
+    }
+
     #[test]
-    fn example_file_loads() {
-        let kb = match KnowledgeBase::parse("examples/knowledge.toml", EXAMPLE) {
-            Ok(kb) => kb,
-            Err(e) => panic!("{e}"),
-        };
+    fn example_file_loads_with_the_bulgaria_topic_first() {
+        let kb = load(EXAMPLE);
         assert!(kb.topics().len() >= 6);
+        let first = &kb.topics()[0];
+        assert_eq!(first.slug, "bulgaria-schengen");
+        let ids: Vec<&str> = first.allegations.iter().map(|a| a.id.as_str()).collect();
+        for id in [
+            "russia-intelligence-smugglers",
+            "russia-coaching-deportation",
+            "ngos-useful-idiots",
+        ] {
+            assert!(ids.contains(&id), "missing allegation {id}");
+        }
+        for a in &first.allegations {
+            assert_eq!(a.made_by.name, "Daniel Mitov");
+            assert_eq!(first.source(&a.source).unwrap().outlet, "The Times");
+        }
+    }
+
+    #[test]
+    fn example_file_has_stale_and_fresh_topics_on_2026_11_26() {
+        let kb = load(EXAMPLE);
+        let today = jiff::civil::date(2026, 11, 26);
+        let stale: Vec<&str> = kb
+            .topics()
+            .iter()
+            .filter(|t| t.is_stale(today))
+            .map(|t| t.slug.as_str())
+            .collect();
+        assert!(!stale.is_empty());
+        assert!(stale.len() < kb.topics().len());
+        assert!(!stale.contains(&"bulgaria-schengen"));
+    }
+
+    #[test]
+    fn good_file_keeps_every_field() {
+        let kb = load(GOOD);
+        let topic = &kb.topics()[0];
+        assert_eq!(topic.aliases, ["docks", "Port Strike"]);
+        assert_eq!(topic.updated, jiff::civil::date(2025, 2, 1));
+        assert_eq!(topic.review_due(), Some(jiff::civil::date(2025, 8, 1)));
+        assert_eq!(topic.sources[0].url, "https://gazette.example/strike");
+        assert_eq!(topic.facts[0].sources, ["gazette"]);
+        let allegation = &topic.allegations[0];
+        assert_eq!(allegation.status, AllegationStatus::Disputed);
+        assert_eq!(allegation.made_by.role, "the dockers' union leader");
+        assert_eq!(
+            allegation.match_all[1],
+            ["lock out", "locked out", "lockout"]
+        );
+        assert!(kb.topics()[1].review_every.is_none());
+    }
+
+    #[test]
+    fn version_is_twelve_hex_digits_that_follow_the_text() {
+        let a = load(GOOD);
+        let b = load(&format!("{GOOD}# edited\n"));
+        assert_eq!(a.version().len(), 12);
+        assert!(a.version().bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a.version(), load(GOOD).version());
+        assert_ne!(a.version(), b.version());
+    }
+
+    #[test]
+    fn empty_file_is_an_empty_knowledge_base() {
+        assert!(load("").topics().is_empty());
+        assert!(load("# nothing yet\n").topics().is_empty());
+    }
+
+    #[test]
+    fn syntax_error_becomes_one_line_with_its_position() {
+        let text = good_with("title = \"Ferry fares\"", "title = \"Ferry fares");
+        assert_eq!(
+            problems(&text),
+            ["k.toml:31:21: invalid basic string, expected `\"`"]
+        );
+    }
+
+    #[test]
+    fn missing_required_field_points_at_its_table() {
+        let text = good_with("title = \"Harbour strike\"\n", "");
+        assert_eq!(
+            problems(&text),
+            ["k.toml:1:1: topic is missing required field \"title\"; add title = \"...\""]
+        );
+    }
+
+    #[test]
+    fn unknown_field_suggests_the_closest_known_one() {
+        let text = good_with("  sources = [\"gazette\"]", "  sorces = [\"gazette\"]");
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:16:3: fact is missing required field \"sources\"; add sources = [\"...\"]",
+                "k.toml:18:3: unknown field \"sorces\" in fact; did you mean \"sources\"?",
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_string_is_reported() {
+        let text = good_with("title = \"Harbour strike\"", "title = \"  \"");
+        assert_eq!(
+            problems(&text),
+            ["k.toml:3:9: \"title\" in topic is empty; write a value or remove the line"]
+        );
+    }
+
+    #[test]
+    fn slug_must_be_lowercase_kebab() {
+        let text = good_with("slug = \"ferry-fares\"", "slug = \"Ferry Fares\"");
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:30:8: slug \"Ferry Fares\" must be lowercase-kebab (a-z, 0-9 and single hyphens), e.g. \"ferry-fares\""
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_slug_reports_the_second_one() {
+        let text = good_with("slug = \"ferry-fares\"", "slug = \"harbour-strike\"");
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:30:8: slug \"harbour-strike\" is already a name of topic \"harbour-strike\" (line 2); slugs and aliases must be unique across topics, ignoring case"
+            ]
+        );
+    }
+
+    #[test]
+    fn alias_colliding_with_another_topics_alias_ignores_case_and_spacing() {
+        let text = good_with(
+            "title = \"Ferry fares\"",
+            "title = \"Ferry fares\"\naliases = [\"PORT-strike\"]",
+        );
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:32:12: alias \"PORT-strike\" is already a name of topic \"harbour-strike\" (line 4); slugs and aliases must be unique across topics, ignoring case"
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_source_id_reports_where_the_first_is() {
+        let text = good_with(
+            "  [[topic.fact]]",
+            "  [[topic.source]]\n  id = \"gazette\"\n  outlet = \"O\"\n  title = \"T\"\n  url = \"https://o.example/\"\n  date = 2025-02-02\n  [[topic.fact]]",
+        );
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:17:8: duplicate source id \"gazette\" in this topic (first on line 10); give each its own id"
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_allegation_id_is_reported() {
+        let allegation = &GOOD[GOOD.find("  [[topic.allegation]]").unwrap()
+            ..GOOD.find("\n[[topic]]\nslug = \"ferry").unwrap()];
+        let text = good_with(allegation, &format!("{allegation}\n{allegation}"));
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:30:8: duplicate allegation id \"owner-lockout\" in this topic (first on line 21); give each its own id"
+            ]
+        );
+    }
+
+    #[test]
+    fn fact_citing_unknown_source_reports_its_line() {
+        let text = good_with(
+            "sources = [\"gazette\"]",
+            "sources = [\"gazette\", \"gazete\"]",
+        );
+        assert_eq!(
+            problems(&text),
+            ["k.toml:18:25: fact cites unknown source \"gazete\" (known: gazette)"]
+        );
+    }
+
+    #[test]
+    fn allegation_citing_unknown_source_is_reported() {
+        let text = good_with("  source = \"gazette\"", "  source = \"herald\"");
+        assert_eq!(
+            problems(&text),
+            ["k.toml:24:12: allegation cites unknown source \"herald\" (known: gazette)"]
+        );
+    }
+
+    #[test]
+    fn invalid_dates_are_reported() {
+        let text = good_with("date = 2025-02-01", "date = \"2025-02-30\"");
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:14:10: \"date\" in source is not a valid date; write it as YYYY-MM-DD, like 2025-03-31"
+            ]
+        );
+        let text = good_with("updated = 2025-03-01", "updated = 2025-03-01T09:30:00Z");
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:33:11: \"updated\" in topic must be a plain date like 2025-03-31, without a time"
+            ]
+        );
+        let text = good_with("updated = 2025-03-01", "updated = 2025-02-29");
+        assert_eq!(problems(&text).len(), 1);
+    }
+
+    #[test]
+    fn invalid_review_period_is_reported() {
+        for (period, problem) in [
+            ("6 monts", "is not a period"),
+            ("0 days", "must be longer than zero"),
+            ("36 hours", "must be whole days or longer"),
+        ] {
+            let text = good_with("\"6 months\"", &format!("\"{period}\""));
+            assert_eq!(
+                problems(&text),
+                [format!(
+                    "k.toml:7:16: review_every \"{period}\" {problem}; write a period like \"6 months\", \"1 year\" or \"90 days\""
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn url_must_be_http_or_https_with_a_host() {
+        let text = good_with(
+            "https://gazette.example/strike",
+            "ftp://gazette.example/strike",
+        );
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:13:9: url \"ftp://gazette.example/strike\" must start with https:// or http://"
+            ]
+        );
+        for bad in ["https://", "https://gazette", "https://gaz ette.example/"] {
+            let text = good_with("https://gazette.example/strike", bad);
+            assert_eq!(problems(&text).len(), 1, "{bad}");
+        }
+        assert_eq!(url_problem("HTTP://localhost:8080/x"), None);
+    }
+
+    #[test]
+    fn unknown_status_lists_the_valid_ones() {
+        let text = good_with("status = \"disputed\"", "status = \"alleged\"");
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:25:12: unknown status \"alleged\"; use one of unproven, denied, disputed, confirmed, retracted"
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_match_terms_are_each_reported() {
+        let text = good_with(
+            "match_all = [[\"owner*\", \"management\"], [\"lock out\", \"locked out\", \"lockout\"]]",
+            "match_all = [[\"owner*\", \"\"], [], [\"lock* out\", \"lock-out!\", \"lo*\"]]",
+        );
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:26:27: empty match term; write a word or phrase, or remove it",
+                "k.toml:26:32: empty match group; add at least one term or remove the group",
+                "k.toml:26:37: match term \"lock* out\" has `*` before its end; `*` may only end a term (smuggl* matches smuggler and smuggling)",
+                "k.toml:26:50: match term \"lock-out!\" contains '!'; use letters, digits, single spaces, hyphens and apostrophes",
+                "k.toml:26:63: wildcard term \"lo*\" would match too many words; give at least three letters before `*`",
+            ]
+        );
+    }
+
+    #[test]
+    fn made_by_needs_a_name_and_a_role() {
+        let text = good_with(
+            "{ name = \"Ada Quay\", role = \"the dockers' union leader\" }",
+            "{ name = \"Ada Quay\", rank = 2 }",
+        );
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:23:13: made_by is missing required field \"role\"; add role = \"...\"",
+                "k.toml:23:34: unknown field \"rank\" in made_by; known fields: name, role",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_just_the_first() {
+        let text = GOOD
+            .replace("title = \"Harbour strike\"\n", "")
+            .replace("sources = [\"gazette\"]", "sources = [\"gazete\"]")
+            .replace("status = \"disputed\"", "status = \"maybe\"")
+            .replace("updated = 2025-03-01", "updated = \"yesterday\"");
+        assert_eq!(problems(&text).len(), 4);
+    }
+
+    #[test]
+    fn wrong_types_name_what_was_expected() {
+        assert_eq!(
+            problems("topic = 3"),
+            [
+                "k.toml:1:9: \"topic\" in the knowledge file must be an array of tables ([[topic]]), not integer"
+            ]
+        );
+        let text = good_with(
+            "aliases = [\"docks\", \"Port Strike\"]",
+            "aliases = \"docks\"",
+        );
+        assert_eq!(
+            problems(&text),
+            ["k.toml:4:11: \"aliases\" in topic must be an array of strings, not string"]
+        );
+    }
+
+    /// A small deterministic pseudo-random sequence (xorshift), so failures reproduce.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn truncated_or_garbled_files_never_panic() {
+        let mut exercised = 0;
+        let mut check = |text: &str| {
+            if let Ok(kb) = KnowledgeBase::parse("k.toml", text) {
+                let _ = kb.lookup("bulgaria schengn");
+                let _ = kb.restated_allegations("russia's spies help smugglers");
+            }
+            exercised += 1;
+        };
+        for (i, _) in EXAMPLE.char_indices().step_by(97) {
+            check(&EXAMPLE[..i]);
+        }
+        let noise = [
+            "[",
+            "]",
+            "=",
+            "\"",
+            "{",
+            "}",
+            ",",
+            "*",
+            "\n",
+            "#",
+            "'",
+            "é",
+            "💥",
+            "\u{201c}",
+            "[[topic]]",
+            "",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..1500 {
+            let mut text = EXAMPLE.to_owned();
+            for _ in 0..3 {
+                let mut at = (xorshift(&mut state) % text.len() as u64) as usize;
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let end = (at + (xorshift(&mut state) % 4) as usize).min(text.len());
+                let end = (end..=text.len())
+                    .find(|&e| text.is_char_boundary(e))
+                    .unwrap_or(text.len());
+                let with = noise[(xorshift(&mut state) % noise.len() as u64) as usize];
+                text.replace_range(at..end, with);
+            }
+            check(&text);
+        }
+        assert!(exercised > 1500);
     }
 }

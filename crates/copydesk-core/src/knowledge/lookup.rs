@@ -31,3 +31,82 @@ impl KnowledgeBase {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../../examples/knowledge.toml");
+
+    fn example() -> KnowledgeBase {
+        KnowledgeBase::parse("examples/knowledge.toml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn found(kb: &KnowledgeBase, query: &str) -> Option<String> {
+        match kb.lookup(query) {
+            Lookup::Found(topic) => Some(topic.slug.clone()),
+            _ => None,
+        }
+    }
+
+    fn suggested(kb: &KnowledgeBase, query: &str) -> Vec<String> {
+        match kb.lookup(query) {
+            Lookup::Suggestions(topics) => topics.iter().map(|t| t.slug.clone()).collect(),
+            Lookup::Found(topic) => panic!("{query:?} unexpectedly found {}", topic.slug),
+            Lookup::Unknown => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn slug_and_alias_are_found_ignoring_case_space_and_hyphens() {
+        let kb = example();
+        for query in [
+            "bulgaria-schengen",
+            "  Bulgaria Schengen ",
+            "BULGARIA_SCHENGEN",
+            "bulgaria",
+            "Mitov",
+        ] {
+            assert_eq!(
+                found(&kb, query).as_deref(),
+                Some("bulgaria-schengen"),
+                "{query:?}"
+            );
+        }
+        assert_eq!(
+            found(&kb, "Nord Stream").as_deref(),
+            Some("nord-stream-sabotage")
+        );
+        assert_eq!(found(&kb, "MH-17").as_deref(), Some("mh17"));
+    }
+
+    #[test]
+    fn misspelling_suggests_the_intended_topic_first() {
+        let kb = example();
+        assert_eq!(suggested(&kb, "bulgaria-schengn")[0], "bulgaria-schengen");
+        assert_eq!(suggested(&kb, "shengen")[0], "schengen-area");
+        assert_eq!(suggested(&kb, "rwadna")[0], "uk-rwanda-asylum");
+    }
+
+    #[test]
+    fn prefix_suggests_topics_starting_with_it() {
+        let kb = example();
+        assert_eq!(suggested(&kb, "nord")[0], "nord-stream-sabotage");
+        assert_eq!(suggested(&kb, "belar")[0], "belarus-border-crisis-2021");
+    }
+
+    #[test]
+    fn suggestions_are_at_most_three() {
+        let kb = example();
+        assert!(suggested(&kb, "eu").len() <= 3);
+        assert!(suggested(&kb, "schengn").len() <= 3);
+    }
+
+    #[test]
+    fn nonsense_is_unknown() {
+        let kb = example();
+        for query in ["xqzvwk", "", "   ", "!!!", "the weather in paris tomorrow"] {
+            assert!(matches!(kb.lookup(query), Lookup::Unknown), "{query:?}");
+        }
+    }
+}
