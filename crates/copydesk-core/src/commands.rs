@@ -1,3 +1,481 @@
-//! Commands and the message handler every connector calls.
-pub struct Desk;
-pub enum Outcome {}
+//! Commands and the one message handler every connector calls.
+//!
+//! A connector hands `Desk::handle` the text of a message and today's date and gets back an
+//! `Outcome`: nothing to do, a command answer, or a checked message with an optional
+//! warning. The connector decides where the answer goes (a reply, a thread, the editors'
+//! room); the desk decides what it says.
+
+use std::fmt::Write as _;
+
+use jiff::civil::Date;
+
+use crate::Checker;
+use crate::checker::{Finding, KnownAllegation, MessageReport, Verdict};
+use crate::knowledge::{KnowledgeBase, Lookup, Topic};
+use crate::reply::{Inline, Reply};
+
+/// The longest piece of user input echoed back in a reply; longer input is cut with "…".
+const ECHO_LIMIT: usize = 80;
+
+/// The bot's brain for one version of the knowledge file and lexicons. Immutable: a reload
+/// builds a new `Desk` and swaps it in, so a message being handled finishes on the old one.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    knowledge: KnowledgeBase,
+    checker: Checker,
+    prefix: String,
+}
+
+/// What a connector should do with a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Empty or whitespace-only: nothing to check, nothing to say.
+    Ignored,
+    /// A command was addressed to the bot; `reply` answers it.
+    Answer { command: &'static str, reply: Reply },
+    /// An ordinary message was checked; `warning` is set when it needs an editor's eye.
+    Checked {
+        report: MessageReport,
+        warning: Option<Reply>,
+    },
+}
+
+/// One entry of the command table. `!help` is generated from this table.
+pub struct Command {
+    pub name: &'static str,
+    /// Argument synopsis shown by `!help`, e.g. `<topic>`.
+    pub args: &'static str,
+    pub summary: &'static str,
+    run: fn(&Desk, &str, Date) -> Reply,
+}
+
+/// Every command the desk answers, in the order `!help` lists them.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: "context",
+        args: "[topic]",
+        summary: "sourced background on a topic; without a topic, the list of topics",
+        run: Desk::context,
+    },
+    Command {
+        name: "sources",
+        args: "<topic>",
+        summary: "the sources behind a topic, with outlet, title, link and date",
+        run: Desk::sources,
+    },
+    Command {
+        name: "check",
+        args: "<text>",
+        summary: "check a draft for unattributed allegations, sentence by sentence",
+        run: Desk::check_draft,
+    },
+    Command {
+        name: "help",
+        args: "",
+        summary: "this list",
+        run: Desk::help,
+    },
+];
+
+impl Desk {
+    pub fn new(knowledge: KnowledgeBase, checker: Checker, prefix: impl Into<String>) -> Desk {
+        Desk {
+            knowledge,
+            checker,
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn knowledge(&self) -> &KnowledgeBase {
+        &self.knowledge
+    }
+
+    pub fn checker(&self) -> &Checker {
+        &self.checker
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Handles a message typed in a room: a prefixed command is answered, anything else is
+    /// checked for unattributed allegations.
+    pub fn handle(&self, message: &str, today: Date) -> Outcome {
+        let trimmed = message.trim();
+        if trimmed.is_empty() {
+            return Outcome::Ignored;
+        }
+        if let Some(command_line) = self.strip_prefix(trimmed) {
+            return self.command(command_line, today);
+        }
+        let report = self.checker.check(&self.knowledge, message);
+        let warning = warning_reply(&report, message);
+        Outcome::Checked { report, warning }
+    }
+
+    /// Runs a command line without its prefix (`context bulgaria`), as when the bot is
+    /// addressed by a mention instead of the prefix.
+    pub fn command(&self, command_line: &str, today: Date) -> Outcome {
+        let command_line = command_line.trim();
+        let (name, args) = command_line
+            .split_once(char::is_whitespace)
+            .map_or((command_line, ""), |(n, a)| (n, a.trim()));
+        let name_lower = name.to_lowercase();
+        let reply = match COMMANDS.iter().find(|c| c.name == name_lower) {
+            Some(command) => {
+                return Outcome::Answer {
+                    command: command.name,
+                    reply: (command.run)(self, args, today),
+                };
+            }
+            None => self.unknown_command(name),
+        };
+        Outcome::Answer {
+            command: "unknown",
+            reply,
+        }
+    }
+
+    /// The command line after the prefix, if `message` starts with the prefix followed by a
+    /// letter (so "!!!" or "! wow" stay ordinary chat).
+    fn strip_prefix<'a>(&self, message: &'a str) -> Option<&'a str> {
+        let rest = message.strip_prefix(self.prefix.as_str())?;
+        rest.starts_with(|c: char| c.is_alphabetic())
+            .then_some(rest)
+    }
+
+    fn unknown_command(&self, name: &str) -> Reply {
+        let closest = COMMANDS
+            .iter()
+            .map(|c| (strsim::damerau_levenshtein(c.name, &name.to_lowercase()), c))
+            .filter(|(distance, _)| *distance <= 2)
+            .min_by_key(|(distance, _)| *distance);
+        let mut line = vec![
+            Inline::text("Unknown command "),
+            Inline::code(format!("{}{}", self.prefix, echo(name))),
+            Inline::text(". "),
+        ];
+        if let Some((_, command)) = closest {
+            line.push(Inline::text("Did you mean "));
+            line.push(Inline::code(format!("{}{}", self.prefix, command.name)));
+            line.push(Inline::text("? "));
+        }
+        line.push(Inline::text("Type "));
+        line.push(Inline::code(format!("{}help", self.prefix)));
+        line.push(Inline::text(" for the list of commands."));
+        Reply::new().paragraph(line)
+    }
+
+    fn help(&self, _args: &str, _today: Date) -> Reply {
+        let items = COMMANDS
+            .iter()
+            .map(|c| {
+                let usage = if c.args.is_empty() {
+                    format!("{}{}", self.prefix, c.name)
+                } else {
+                    format!("{}{} {}", self.prefix, c.name, c.args)
+                };
+                vec![
+                    Inline::code(usage),
+                    Inline::text(format!(" — {}", c.summary)),
+                ]
+            })
+            .collect();
+        Reply::new()
+            .heading(vec![Inline::text("copydesk commands")])
+            .list(items)
+            .paragraph(vec![Inline::text(
+                "Messages that repeat an allegation without saying who made it get a warning.",
+            )])
+    }
+
+    fn context(&self, args: &str, today: Date) -> Reply {
+        if args.is_empty() {
+            return self.topic_list();
+        }
+        let topic = match self.knowledge.lookup(args) {
+            Lookup::Found(topic) => topic,
+            miss => return self.topic_not_found(args, miss),
+        };
+        let mut reply = Reply::new()
+            .heading(vec![Inline::text(format!(
+                "{} ({})",
+                topic.title, topic.slug
+            ))])
+            .paragraph(vec![Inline::text(&topic.summary)]);
+        if !topic.facts.is_empty() {
+            let facts = topic
+                .facts
+                .iter()
+                .map(|fact| {
+                    let mut line = vec![Inline::text(&fact.text)];
+                    line.extend(source_citations(topic, &fact.sources));
+                    line
+                })
+                .collect();
+            reply = reply
+                .paragraph(vec![Inline::strong("Key facts")])
+                .list(facts);
+        }
+        let open: Vec<_> = topic
+            .allegations
+            .iter()
+            .filter(|a| a.status.is_open())
+            .collect();
+        if !open.is_empty() {
+            let allegations = open
+                .iter()
+                .map(|a| {
+                    let mut line = vec![
+                        Inline::text(format!("{} — alleged by ", a.claim)),
+                        Inline::strong(&a.made_by.name),
+                        Inline::text(format!(" ({}), {}", a.made_by.role, a.status.as_str())),
+                    ];
+                    line.extend(source_citations(topic, std::slice::from_ref(&a.source)));
+                    line
+                })
+                .collect();
+            reply = reply
+                .paragraph(vec![Inline::strong(
+                    "Allegations (attribute when repeating)",
+                )])
+                .list(allegations);
+        }
+        reply = reply
+            .paragraph(vec![Inline::strong("Sources")])
+            .list(topic.sources.iter().map(source_line).collect());
+        reply.paragraph(review_line(topic, today, self.knowledge.version()))
+    }
+
+    fn sources(&self, args: &str, today: Date) -> Reply {
+        if args.is_empty() {
+            return self.usage("sources");
+        }
+        match self.knowledge.lookup(args) {
+            Lookup::Found(topic) => Reply::new()
+                .heading(vec![Inline::text(format!(
+                    "Sources for {} ({})",
+                    topic.title, topic.slug
+                ))])
+                .list(topic.sources.iter().map(source_line).collect())
+                .paragraph(review_line(topic, today, self.knowledge.version())),
+            miss => self.topic_not_found(args, miss),
+        }
+    }
+
+    fn check_draft(&self, args: &str, _today: Date) -> Reply {
+        if args.is_empty() {
+            return self.usage("check");
+        }
+        let report = self.checker.check(&self.knowledge, args);
+        let verdict = report.verdict();
+        let heading = match verdict {
+            Verdict::Ok => "No unattributed allegations found.".to_owned(),
+            _ => format!(
+                "{} of {} sentences need attention.",
+                report
+                    .sentences
+                    .iter()
+                    .filter(|s| s.verdict > Verdict::Ok)
+                    .count(),
+                report.sentences.len()
+            ),
+        };
+        let items = report
+            .sentences
+            .iter()
+            .map(|sentence| {
+                let mut line = vec![
+                    Inline::strong(sentence.verdict.as_str().to_uppercase()),
+                    Inline::text(" "),
+                    Inline::emphasis(echo(&args[sentence.span.clone()])),
+                ];
+                for finding in sentence.findings.iter().filter(|f| f.verdict > Verdict::Ok) {
+                    line.push(Inline::text(" — "));
+                    line.extend(finding_explanation(finding));
+                }
+                line
+            })
+            .collect();
+        Reply::new()
+            .heading(vec![Inline::text(heading)])
+            .list(items)
+    }
+
+    fn topic_list(&self) -> Reply {
+        let items = self
+            .knowledge
+            .topics()
+            .iter()
+            .map(|t| {
+                vec![
+                    Inline::code(&t.slug),
+                    Inline::text(format!(" — {}", t.title)),
+                ]
+            })
+            .collect();
+        Reply::new()
+            .heading(vec![Inline::text("Topics")])
+            .list(items)
+            .paragraph(vec![
+                Inline::text("Ask for one with "),
+                Inline::code(format!("{}context <topic>", self.prefix)),
+                Inline::text("."),
+            ])
+    }
+
+    fn topic_not_found(&self, query: &str, miss: Lookup<'_>) -> Reply {
+        let mut line = vec![
+            Inline::text("No topic "),
+            Inline::code(echo(query)),
+            Inline::text(". "),
+        ];
+        match miss {
+            Lookup::Suggestions(topics) if !topics.is_empty() => {
+                line.push(Inline::text("Did you mean "));
+                for (i, topic) in topics.iter().enumerate() {
+                    if i > 0 {
+                        line.push(Inline::text(if i + 1 == topics.len() {
+                            " or "
+                        } else {
+                            ", "
+                        }));
+                    }
+                    line.push(Inline::code(&topic.slug));
+                }
+                line.push(Inline::text("?"));
+            }
+            _ => {
+                line.push(Inline::code(format!("{}context", self.prefix)));
+                line.push(Inline::text(" lists every topic."));
+            }
+        }
+        Reply::new().paragraph(line)
+    }
+
+    fn usage(&self, name: &str) -> Reply {
+        let command = COMMANDS
+            .iter()
+            .find(|c| c.name == name)
+            .expect("command in table");
+        Reply::new().paragraph(vec![
+            Inline::text("Usage: "),
+            Inline::code(format!("{}{} {}", self.prefix, command.name, command.args)),
+            Inline::text(format!(" — {}", command.summary)),
+        ])
+    }
+}
+
+/// The warning for a checked message, or `None` when every sentence is ok.
+pub fn warning_reply(report: &MessageReport, message: &str) -> Option<Reply> {
+    let alarms: Vec<&Finding> = report.alarms().collect();
+    if alarms.is_empty() {
+        return None;
+    }
+    let heading = match report.verdict() {
+        Verdict::Flag => "Attribution needed",
+        _ => "Vague sourcing",
+    };
+    let items = alarms
+        .iter()
+        .map(|finding| {
+            let mut line = Vec::new();
+            if let Some(trigger) = message
+                .get(finding.span.clone())
+                .filter(|t| !t.trim().is_empty())
+            {
+                line.push(Inline::emphasis(format!("“{}”", echo(trigger.trim()))));
+                line.push(Inline::text(": "));
+            }
+            line.extend(finding_explanation(finding));
+            line
+        })
+        .collect();
+    Some(
+        Reply::new()
+            .heading(vec![Inline::text(heading)])
+            .list(items),
+    )
+}
+
+/// What a finding means for the writer: the rule's message and, for a known allegation,
+/// who made it, where it was reported and how to attribute it.
+fn finding_explanation(finding: &Finding) -> Vec<Inline> {
+    let mut line = vec![Inline::text(&finding.message)];
+    if let Some(allegation) = &finding.allegation {
+        line.extend(known_allegation_lines(allegation));
+    }
+    line
+}
+
+fn known_allegation_lines(allegation: &KnownAllegation) -> Vec<Inline> {
+    let source = &allegation.source;
+    vec![
+        Inline::text(" The allegation was made by "),
+        Inline::strong(format!(
+            "{} ({})",
+            allegation.made_by.name, allegation.made_by.role
+        )),
+        Inline::text(", reported by "),
+        Inline::link(
+            format!("{}, “{}”", source.outlet, source.title),
+            &source.url,
+        ),
+        Inline::text(format!(
+            " ({}); status: {}. Attribute it, e.g. ",
+            source.date, allegation.status
+        )),
+        Inline::code(&allegation.attributed),
+    ]
+}
+
+fn source_citations(topic: &Topic, ids: &[String]) -> Vec<Inline> {
+    let mut line = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(source) = topic.source(id) else {
+            continue;
+        };
+        line.push(Inline::text(if i == 0 { " — " } else { "; " }));
+        line.push(Inline::link(&source.outlet, &source.url));
+        line.push(Inline::text(format!(", {}", source.date)));
+    }
+    line
+}
+
+fn source_line(source: &crate::knowledge::Source) -> Vec<Inline> {
+    vec![
+        Inline::strong(&source.outlet),
+        Inline::text(": "),
+        Inline::link(format!("“{}”", source.title), &source.url),
+        Inline::text(format!(" ({})", source.date)),
+    ]
+}
+
+fn review_line(topic: &Topic, today: Date, version: &str) -> Vec<Inline> {
+    let mut text = format!(
+        "Last reviewed {} · knowledge file version {version}",
+        topic.updated
+    );
+    let mut line = Vec::new();
+    if topic.is_stale(today) {
+        if let Some(due) = topic.review_due() {
+            let _ = write!(text, ". ");
+            line.push(Inline::text(text));
+            line.push(Inline::strong(format!(
+                "Stale: review was due {due}; check for newer developments before relying on it."
+            )));
+            return line;
+        }
+    }
+    line.push(Inline::text(text));
+    line
+}
+
+/// User input shortened for echoing back, so a pasted article never fills the room.
+fn echo(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(ECHO_LIMIT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
