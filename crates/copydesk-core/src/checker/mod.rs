@@ -5,12 +5,19 @@
 //! else. The checker works sentence by sentence, is deterministic, and runs in time linear in
 //! the message length.
 
+mod scorer;
+mod sentence;
+mod text;
+
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use scorer::{AllegationScorer, OpenQuestion};
+
 use crate::knowledge::{AllegationStatus, KnowledgeBase, Person, Source};
-use crate::lexicon::Lexicon;
+use crate::lexicon::{Hit, Lexicon};
 
 /// How much a sentence needs an editor's attention. Ordered: `Ok < Weak < Flag`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -149,25 +156,89 @@ impl MessageReport {
     }
 }
 
-/// The checker: compiled lexicons, ready to check messages against a knowledge base.
-#[derive(Debug, Clone)]
+/// The checker: compiled lexicons, ready to check messages against a knowledge base, and
+/// optionally a learned scorer for the sentences the rules leave open.
+#[derive(Clone)]
 pub struct Checker {
     lexicon: Lexicon,
+    scorer: Option<Arc<dyn AllegationScorer>>,
+}
+
+impl std::fmt::Debug for Checker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checker")
+            .field("rules", &self.lexicon.rules().len())
+            .field(
+                "scorer",
+                &self.scorer.as_ref().map(|s| s.rule_id().to_owned()),
+            )
+            .finish()
+    }
+}
+
+impl Default for Checker {
+    fn default() -> Self {
+        Checker::new(Lexicon::embedded())
+    }
 }
 
 impl Checker {
     pub fn new(lexicon: Lexicon) -> Self {
-        Checker { lexicon }
+        Checker {
+            lexicon,
+            scorer: None,
+        }
+    }
+
+    /// This checker, consulting `scorer` for sentences the rules leave open (see
+    /// [`AllegationScorer`]).
+    pub fn with_scorer(mut self, scorer: Arc<dyn AllegationScorer>) -> Self {
+        self.scorer = Some(scorer);
+        self
     }
 
     pub fn lexicon(&self) -> &Lexicon {
         &self.lexicon
     }
 
-    /// Checks one message, sentence by sentence. Quoted reply-fallback lines (`> `) are
-    /// not the author's words and are skipped.
+    /// Checks one message, sentence by sentence. Quoted reply-fallback lines (`> `), fenced
+    /// code, URLs and markdown markers are not the author's prose and are blanked first;
+    /// spans still point into `message`.
+    ///
+    /// One automaton pass over the message finds every lexicon hit; each sentence then
+    /// looks only at its own hits, so the cost is linear in the message length.
     pub fn check(&self, kb: &KnowledgeBase, message: &str) -> MessageReport {
-        let _ = (kb, message);
-        todo!("attribution checker")
+        let masked = text::mask(message);
+        let hits = self.lexicon.scan(&masked);
+        let cx = sentence::Context {
+            lexicon: &self.lexicon,
+            kb,
+            scorer: self.scorer.as_deref(),
+            text: &masked,
+        };
+        let mut sentences = Vec::new();
+        let mut next_hit = 0;
+        let mut follows_named = false;
+        for span in text::sentences(&masked) {
+            while next_hit < hits.len() && hits[next_hit].span.start < span.start {
+                next_hit += 1;
+            }
+            let first = next_hit;
+            while next_hit < hits.len() && hits[next_hit].span.start < span.end {
+                next_hit += 1;
+            }
+            let own: Vec<Hit> = hits[first..next_hit]
+                .iter()
+                .filter(|h| h.span.end <= span.end)
+                .cloned()
+                .collect();
+            let (report, named) = sentence::check(&cx, span, &own, follows_named);
+            follows_named = named;
+            sentences.push(report);
+        }
+        MessageReport { sentences }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,267 @@
+//! Chat text as the checker reads it: a masked copy of the message and its sentences.
+//!
+//! The mask has exactly the bytes of the message, except that what is not the author's
+//! prose is blanked with ASCII spaces: quoted reply-fallback lines (`> ...`), fenced code,
+//! URLs and markdown emphasis or code markers. Blanking byte for byte keeps every offset
+//! valid in the original message, so spans found in the mask point into the message.
+
+use std::ops::Range;
+
+/// The message with everything that is not the author's prose blanked out.
+pub(crate) fn mask(message: &str) -> String {
+    let mut bytes = message.as_bytes().to_vec();
+    let mut in_fence = false;
+    let mut line_start = 0;
+    while line_start < message.len() {
+        let line_end = message[line_start..]
+            .find('\n')
+            .map_or(message.len(), |i| line_start + i);
+        let line = &message[line_start..line_end];
+        let trimmed = line.trim_start();
+        let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
+        if fence || in_fence || trimmed.starts_with('>') {
+            blank(&mut bytes, line_start..line_end);
+            if fence {
+                in_fence = !in_fence;
+            }
+        } else {
+            mask_inline(line, line_start, &mut bytes);
+        }
+        line_start = line_end + 1;
+    }
+    // Only ASCII bytes were written, each over a whole character's bytes, so the result is
+    // still UTF-8.
+    String::from_utf8(bytes).expect("masking keeps UTF-8")
+}
+
+fn blank(bytes: &mut [u8], range: Range<usize>) {
+    for b in &mut bytes[range] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
+    }
+}
+
+/// Blanks URLs, markdown link syntax and emphasis/code markers within one line.
+fn mask_inline(line: &str, offset: usize, bytes: &mut [u8]) {
+    let lower = line.as_bytes();
+    let mut i = 0;
+    while i < lower.len() {
+        let rest = &line[i..];
+        let at_word_start = i == 0
+            || !line[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+        let is_url = at_word_start
+            && (starts_with_ignore_case(rest, "http://")
+                || starts_with_ignore_case(rest, "https://")
+                || starts_with_ignore_case(rest, "www."));
+        if is_url {
+            let len = rest
+                .char_indices()
+                .find(|&(_, c)| c.is_whitespace())
+                .map_or(rest.len(), |(j, _)| j);
+            blank(bytes, offset + i..offset + i + len);
+            i += len;
+            continue;
+        }
+        match lower[i] {
+            b'*' | b'_' | b'`' | b'~' | b'[' | b']' => bytes[offset + i] = b' ',
+            _ => {}
+        }
+        i += rest.chars().next().map_or(1, char::len_utf8);
+    }
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Abbreviations after which a full stop does not end a sentence (lowercase, no dot).
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "st", "sen", "rep", "reps", "gov", "gen", "lt", "col", "sgt",
+    "capt", "cmdr", "adm", "maj", "pres", "jr", "sr", "rev", "hon", "atty", "supt", "jan", "feb",
+    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "co",
+    "ltd", "llc", "bros", "dept", "univ", "assn", "vs", "etc", "eg", "ie", "vol", "fig", "approx",
+    "est", "ft", "mt", "ave", "blvd", "rd",
+];
+
+/// Byte ranges of the sentences in `text` (a masked message), trimmed, skipping pieces
+/// with no letters or digits. Sentences end at `.`, `!`, `?` or `…` followed by space
+/// (after any closing quotes or brackets), and at line breaks. A full stop after a known
+/// abbreviation ("Sept.", "Mr."), an initial ("John F. Kennedy") or inside a dotted
+/// acronym ("U.S.") does not end a sentence.
+pub(crate) fn sentences(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    // Inside a quotation a full stop does not end the sentence: the speaker usually comes
+    // after the quote ("“A. B,” he said."). A line break ends any quotation.
+    let mut quoted = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let end = match c {
+            '\n' => {
+                quoted = false;
+                Some((i, i + 1))
+            }
+            '\u{201c}' => {
+                quoted = true;
+                None
+            }
+            '\u{201d}' => {
+                quoted = false;
+                None
+            }
+            '"' => {
+                quoted = !quoted;
+                None
+            }
+            '.' | '!' | '?' | '\u{2026}' => {
+                // Swallow a run of terminal punctuation and closing quotes/brackets.
+                let mut after = i + c.len_utf8();
+                while let Some(&(j, d)) = chars.peek() {
+                    match d {
+                        '.' | '!' | '?' | '\u{2026}' | '\'' | ')' | ']' | '\u{2019}' => {}
+                        '\u{201d}' => quoted = false,
+                        '"' if quoted => quoted = false,
+                        _ => break,
+                    }
+                    after = j + d.len_utf8();
+                    chars.next();
+                }
+                let followed_by_space =
+                    text[after..].chars().next().is_none_or(char::is_whitespace);
+                let abbreviation = c == '.' && after == i + 1 && is_abbreviation(&text[start..i]);
+                (followed_by_space && !abbreviation && !quoted).then_some((after, after))
+            }
+            _ => None,
+        };
+        if let Some((sentence_end, next_start)) = end {
+            push_trimmed(text, start..sentence_end, &mut out);
+            start = next_start;
+        }
+    }
+    push_trimmed(text, start..text.len(), &mut out);
+    out
+}
+
+fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let piece = &text[range.clone()];
+    let lead = piece.len() - piece.trim_start().len();
+    let trail = piece.len() - piece.trim_end().len();
+    let trimmed = range.start + lead..range.end - trail;
+    if trimmed.start < trimmed.end && text[trimmed.clone()].chars().any(char::is_alphanumeric) {
+        out.push(trimmed);
+    }
+}
+
+/// Whether the word before a full stop (the end of `before`) is an abbreviation.
+fn is_abbreviation(before: &str) -> bool {
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || matches!(c, '(' | '"' | '\u{201c}'))
+        .next()
+        .unwrap_or("");
+    if word.is_empty() {
+        return false;
+    }
+    // A dotted acronym ("U.S", "a.m") or a single initial ("F").
+    if word.contains('.') && word.split('.').all(|p| p.chars().count() <= 2) {
+        return true;
+    }
+    let mut letters = word.chars();
+    if let (Some(first), None) = (letters.next(), letters.next()) {
+        return first.is_uppercase();
+    }
+    let lower = word.to_ascii_lowercase();
+    ABBREVIATIONS.contains(&lower.as_str())
+}
+
+/// Byte ranges of the words (runs of letters and digits, with inner apostrophes) in `range`
+/// of `text`.
+pub(crate) fn words(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut current: Option<usize> = None;
+    let piece = &text[range.clone()];
+    let mut chars = piece.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let apostrophe_inside = matches!(c, '\'' | '\u{2019}')
+            && current.is_some()
+            && chars.peek().is_some_and(|&(_, d)| d.is_alphanumeric());
+        if c.is_alphanumeric() || apostrophe_inside {
+            current.get_or_insert(i);
+        } else if let Some(s) = current.take() {
+            out.push(range.start + s..range.start + i);
+        }
+    }
+    if let Some(s) = current {
+        out.push(range.start + s..range.end);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<&str> {
+        sentences(text).into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn abbreviations_and_initials_do_not_end_sentences() {
+        assert_eq!(
+            split(
+                "Mr. Smith met U.S. officials on Sept. 3 with John F. Kennedy Jr. in tow. Then he left."
+            ),
+            vec![
+                "Mr. Smith met U.S. officials on Sept. 3 with John F. Kennedy Jr. in tow.",
+                "Then he left."
+            ]
+        );
+    }
+
+    #[test]
+    fn lowercase_chat_lines_and_emoji_split() {
+        assert_eq!(
+            split("so the minister lied. wow 😮\nno final stop here\n🙄"),
+            vec!["so the minister lied.", "wow 😮", "no final stop here"]
+        );
+    }
+
+    #[test]
+    fn quotes_close_sentences() {
+        assert_eq!(
+            split("“It is a lie. A big one,” he said. He left! Really?! ok"),
+            vec![
+                "“It is a lie. A big one,” he said.",
+                "He left!",
+                "Really?!",
+                "ok"
+            ]
+        );
+    }
+
+    #[test]
+    fn masking_keeps_offsets_and_blanks_non_prose() {
+        let message = "> old quoted line\n**bold** see https://example.org/x_y and `code`";
+        let masked = mask(message);
+        assert_eq!(masked.len(), message.len());
+        assert!(!masked.contains("old quoted"));
+        assert!(!masked.contains("example"));
+        assert!(!masked.contains('*'));
+        assert!(masked.contains("bold"));
+        assert!(masked.contains("code"));
+    }
+
+    #[test]
+    fn words_keep_inner_apostrophes() {
+        let text = "Russia’s spies don't 'say'";
+        let found: Vec<&str> = words(text, 0..text.len())
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(found, vec!["Russia’s", "spies", "don't", "say"]);
+    }
+}
