@@ -1,1 +1,32 @@
-fn main() {}
+//! `copydesk`: parse the command line, run one entry point, turn its outcome into an exit
+//! code. Errors are printed once, one line per problem, never as a backtrace.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use copydesk::cli::{Cli, Command, Status};
+use copydesk::run;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or_default();
+    copydesk::logging::init(cli.verbose, command.default_log_level());
+    let result = match command {
+        Command::Console(args) => run::console(args),
+        Command::Context(args) => run::context(args),
+        Command::Check(args) => run::check(args),
+        Command::Kb(args) => run::kb(args),
+        Command::Eval(args) => run::eval(args),
+        Command::Run(args) => run::matrix(args),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(error) => {
+            // `{:#}` joins anyhow's context chain on one line ("reading x.toml: No such
+            // file"); located errors carry their own file:line:column, one per line.
+            eprintln!("copydesk: {error:#}");
+            Status::Error.into()
+        }
+    }
+}

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use jiff::civil::Date;
 
 use crate::Checker;
-use crate::checker::{Finding, KnownAllegation, MessageReport, Verdict};
+use crate::checker::{Finding, MessageReport, Verdict};
 use crate::knowledge::{KnowledgeBase, Lookup, Topic};
 use crate::reply::{Inline, Reply};
 
@@ -385,7 +385,11 @@ pub fn warning_reply(report: &MessageReport, message: &str) -> Option<Reply> {
                 .filter(|t| !t.trim().is_empty())
             {
                 line.push(Inline::emphasis(format!("“{}”", echo(trigger.trim()))));
-                line.push(Inline::text(": "));
+                line.push(Inline::text(if finding.allegation.is_some() {
+                    " "
+                } else {
+                    ": "
+                }));
             }
             line.extend(finding_explanation(finding));
             line
@@ -398,20 +402,20 @@ pub fn warning_reply(report: &MessageReport, message: &str) -> Option<Reply> {
     )
 }
 
-/// What a finding means for the writer: the rule's message and, for a known allegation,
-/// who made it, where it was reported and how to attribute it.
+/// What a finding means for the writer. For a known allegation the structured record says
+/// it all (who made it, where, how to attribute it), so the rule's generic message is
+/// replaced rather than repeated.
 fn finding_explanation(finding: &Finding) -> Vec<Inline> {
-    let mut line = vec![Inline::text(&finding.message)];
-    if let Some(allegation) = &finding.allegation {
-        line.extend(known_allegation_lines(allegation));
-    }
-    line
-}
-
-fn known_allegation_lines(allegation: &KnownAllegation) -> Vec<Inline> {
+    let Some(allegation) = &finding.allegation else {
+        return vec![Inline::text(&finding.message)];
+    };
+    let lead = match finding.verdict {
+        Verdict::Flag => "repeats, as fact, an allegation made by ",
+        _ => "is vague sourcing for an allegation made by ",
+    };
     let source = &allegation.source;
     vec![
-        Inline::text(" The allegation was made by "),
+        Inline::text(lead),
         Inline::strong(format!(
             "{} ({})",
             allegation.made_by.name, allegation.made_by.role
@@ -422,7 +426,7 @@ fn known_allegation_lines(allegation: &KnownAllegation) -> Vec<Inline> {
             &source.url,
         ),
         Inline::text(format!(
-            " ({}); status: {}. Attribute it, e.g. ",
+            " ({}; status: {}). Attribute it, e.g. ",
             source.date, allegation.status
         )),
         Inline::code(&allegation.attributed),

@@ -1,0 +1,143 @@
+//! The command line (clap derive). `copydesk` with no subcommand runs the console.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "copydesk", version, about = "A newsroom chat bot: sourced background on demand, warnings for unattributed allegations", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Chat with copydesk in the terminal: commands are answered, other lines checked.
+    Console(ConsoleArgs),
+    /// Print the background answer for a topic, as `!context TOPIC` would.
+    Context(ContextArgs),
+    /// Check each input line as one message; exit 1 if anything needs attention.
+    Check(CheckArgs),
+    /// Knowledge-file tools.
+    Kb(KbArgs),
+    /// Score the attribution checker on labeled cases (JSON Lines).
+    Eval(EvalArgs),
+    /// Run the Matrix bot.
+    Run(RunArgs),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Command::Console(ConsoleArgs::default())
+    }
+}
+
+impl Command {
+    /// Long-running services log at info by default; one-shot tools only warn.
+    pub fn default_log_level(&self) -> tracing::Level {
+        match self {
+            Command::Run(_) => tracing::Level::INFO,
+            _ => tracing::Level::WARN,
+        }
+    }
+}
+
+/// Where the knowledge and lexicons come from; defaults are embedded in the binary.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DataArgs {
+    /// Knowledge file (TOML). Default: the embedded example knowledge file.
+    #[arg(long, value_name = "FILE")]
+    pub knowledge: Option<PathBuf>,
+    /// Extra lexicon file layered over the embedded lexicons (repeatable).
+    #[arg(long = "lexicon", value_name = "FILE")]
+    pub lexicons: Vec<PathBuf>,
+    /// Judge staleness as of this date (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<jiff::civil::Date>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Command prefix.
+    #[arg(long, default_value = "!")]
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ContextArgs {
+    /// Topic slug or alias.
+    #[arg(required = true, num_args = 1..)]
+    pub topic: Vec<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Input file, one message per line; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+    /// One JSON object per input line: {"line", "verdict", "findings"}.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KbArgs {
+    #[command(subcommand)]
+    pub command: KbCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum KbCommand {
+    /// Validate a knowledge file; exit 0 if valid, 2 with one line per problem.
+    Check {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// Labeled cases, one JSON object per line: id, text, label, kind, source.
+    #[arg(value_name = "CASES.jsonl")]
+    pub cases: PathBuf,
+    /// Print one JSON object with the confusion matrix and scores.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Configuration file (see config.toml.example).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+/// Exit statuses: what a script calling copydesk can rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Done; nothing needs attention.
+    Success = 0,
+    /// `check` found something to flag or weak sourcing; `context` found no such topic.
+    Attention = 1,
+    /// Bad input or a failure; the message on stderr says what and where.
+    Error = 2,
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> ExitCode {
+        ExitCode::from(status as u8)
+    }
+}

@@ -1,0 +1,1 @@
+//! The bot's configuration file (see `config.toml.example`).

@@ -1,0 +1,9 @@
+//! copydesk's edges: the command line, files, configuration, logging and the connectors
+//! that carry the core (`copydesk_core`) to a terminal or a Matrix room.
+
+pub mod cli;
+pub mod config;
+pub mod connectors;
+pub mod loading;
+pub mod logging;
+pub mod run;

@@ -1,0 +1,157 @@
+//! Entry points, one per subcommand. Each returns the exit status or an error for `main` to
+//! print once.
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+
+use anyhow::Context as _;
+use copydesk_core::knowledge::Lookup;
+use copydesk_core::{Outcome, Verdict};
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::cli::{
+    CheckArgs, ConsoleArgs, ContextArgs, DataArgs, EvalArgs, KbArgs, KbCommand, RunArgs, Status,
+};
+use crate::connectors::console;
+use crate::loading;
+
+/// The date staleness is judged against: `--today`, else the local calendar date.
+fn today(data: &DataArgs) -> Date {
+    data.today.unwrap_or_else(|| jiff::Zoned::now().date())
+}
+
+/// `copydesk console`: the bot in a terminal, or over a pipe.
+pub fn console(args: ConsoleArgs) -> anyhow::Result<Status> {
+    let desk = loading::desk(&args.data, &args.prefix)?;
+    let stdin = io::stdin();
+    let interactive = stdin.is_terminal() && io::stdout().is_terminal();
+    let fixed_today = args.data.today;
+    let today = || fixed_today.unwrap_or_else(|| jiff::Zoned::now().date());
+    console::run(&desk, today, stdin.lock(), io::stdout().lock(), interactive)
+        .context("console input/output failed")?;
+    Ok(Status::Success)
+}
+
+/// `copydesk context TOPIC`: print the `!context` answer; exit 1 when there is no such topic.
+pub fn context(args: ContextArgs) -> anyhow::Result<Status> {
+    let desk = loading::desk(&args.data, "!")?;
+    let topic = args.topic.join(" ");
+    let found = matches!(desk.knowledge().lookup(&topic), Lookup::Found(_));
+    let Outcome::Answer { reply, .. } =
+        desk.command(&format!("context {topic}"), today(&args.data))
+    else {
+        unreachable!("a command line always gets an answer");
+    };
+    println!("{}", reply.to_plain());
+    Ok(if found {
+        Status::Success
+    } else {
+        Status::Attention
+    })
+}
+
+#[derive(Serialize)]
+struct CheckedLine<'a> {
+    line: usize,
+    verdict: Verdict,
+    findings: Vec<&'a copydesk_core::Finding>,
+}
+
+/// `copydesk check [FILE|-]`: one message per line; exit 1 if any needs attention.
+pub fn check(args: CheckArgs) -> anyhow::Result<Status> {
+    let desk = loading::desk(&args.data, "!")?;
+    let input: Box<dyn BufRead> = match &args.input {
+        Some(path) if path.as_os_str() != "-" => Box::new(BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+        )),
+        _ => Box::new(io::stdin().lock()),
+    };
+    let mut out = io::stdout().lock();
+    let (mut checked, mut needing_attention) = (0usize, 0usize);
+    for (index, line) in input.lines().enumerate() {
+        let line = line.context("reading input")?;
+        let number = index + 1;
+        let report = desk.checker().check(desk.knowledge(), &line);
+        let verdict = report.verdict();
+        checked += 1;
+        if verdict > Verdict::Ok {
+            needing_attention += 1;
+        }
+        if args.json {
+            let findings = report.sentences.iter().flat_map(|s| &s.findings).collect();
+            let record = CheckedLine {
+                line: number,
+                verdict,
+                findings,
+            };
+            serde_json::to_writer(&mut out, &record)?;
+            writeln!(out)?;
+        } else if let Some(warning) = copydesk_core::commands::warning_reply(&report, &line) {
+            writeln!(out, "{number}: {}", verdict.as_str())?;
+            for text_line in warning.to_plain().lines() {
+                writeln!(out, "    {text_line}")?;
+            }
+        }
+    }
+    if !args.json {
+        writeln!(
+            out,
+            "{needing_attention} of {checked} messages need attention"
+        )?;
+    }
+    Ok(if needing_attention > 0 {
+        Status::Attention
+    } else {
+        Status::Success
+    })
+}
+
+/// `copydesk kb check FILE`: validate a knowledge file.
+pub fn kb(args: KbArgs) -> anyhow::Result<Status> {
+    match args.command {
+        KbCommand::Check { file } => {
+            let text = loading::read_text(&file)?;
+            match copydesk_core::KnowledgeBase::parse(&file.display().to_string(), &text) {
+                Ok(kb) => {
+                    let allegations = kb.allegations().count();
+                    println!(
+                        "{}: ok ({} topics, {allegations} allegations, version {})",
+                        file.display(),
+                        kb.topics().len(),
+                        kb.version()
+                    );
+                    Ok(Status::Success)
+                }
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    eprintln!(
+                        "{}: {} problem(s); fix them and run `copydesk kb check` again",
+                        file.display(),
+                        errors.0.len()
+                    );
+                    Ok(Status::Error)
+                }
+            }
+        }
+    }
+}
+
+/// `copydesk eval CASES.jsonl`: score the checker on labeled cases.
+pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
+    let desk = loading::desk(&args.data, "!")?;
+    let text = loading::read_text(&args.cases)?;
+    let cases = copydesk_core::eval::parse_cases(&args.cases.display().to_string(), &text)?;
+    let report = copydesk_core::eval::evaluate(desk.checker(), desk.knowledge(), &cases);
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.render(100));
+    }
+    Ok(Status::Success)
+}
+
+/// `copydesk run --config FILE`: the Matrix bot.
+pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
+    let _ = args;
+    anyhow::bail!("the Matrix connector is not wired yet")
+}
