@@ -36,6 +36,10 @@ pub use scan::Hit;
 pub enum RuleKind {
     /// A verb of saying or accusing whose subject is the source: "said", "told", "accused".
     ReportingVerb,
+    /// A verb that labels or assesses rather than reports ("called", "described",
+    /// "found"): its subject is a source like a reporting verb's, but a vague subject
+    /// ("critics called it bold") only matters when the words are an allegation.
+    CharacterizingVerb,
     /// A phrase that introduces its source: "according to", "in a statement", "per".
     AttributionPattern,
     /// A hedge adverb that hides the source: "allegedly", "reportedly".
@@ -64,8 +68,9 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
-    pub const ALL: [RuleKind; 12] = [
+    pub const ALL: [RuleKind; 13] = [
         RuleKind::ReportingVerb,
+        RuleKind::CharacterizingVerb,
         RuleKind::AttributionPattern,
         RuleKind::Hedge,
         RuleKind::VagueSource,
@@ -94,6 +99,7 @@ impl RuleKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RuleKind::ReportingVerb => "reporting-verb",
+            RuleKind::CharacterizingVerb => "characterizing-verb",
             RuleKind::AttributionPattern => "attribution-pattern",
             RuleKind::Hedge => "hedge",
             RuleKind::VagueSource => "vague-source",

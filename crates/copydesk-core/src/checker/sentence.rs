@@ -23,6 +23,8 @@ use crate::lexicon::{Hit, Lexicon, Rule, RuleKind};
 const SUBJECT_WINDOW: usize = 6;
 /// How many words after a negation it still negates.
 const NEGATION_REACH: usize = 4;
+/// Sentences about years before this one report settled history.
+const HISTORY_BEFORE: u32 = 1950;
 /// Bytes before a term in which to look for its negation (bounds the look-back).
 const NEGATION_REACH_BYTES: usize = 160;
 /// How many words after an agentless passive its `by` agent may come.
@@ -447,26 +449,51 @@ impl<'a> Sentence<'a> {
         let mut out = Vec::new();
         for (rule, span) in &self.hits {
             match rule.kind {
-                RuleKind::ReportingVerb | RuleKind::AttributionPattern => {
-                    if self.in_quote(span) || self.inside_vague_phrase(span) {
+                RuleKind::ReportingVerb
+                | RuleKind::CharacterizingVerb
+                | RuleKind::AttributionPattern => {
+                    if self.in_quote(span) {
+                        continue;
+                    }
+                    if let Some((vague_rule, whole)) = self.inside_vague_phrase(span) {
+                        // "people are saying ...": a crowd reporting, as vague as "critics say".
+                        if vague_rule.kind == RuleKind::VagueSource
+                            && rule.kind == RuleKind::ReportingVerb
+                        {
+                            out.push(Attribution {
+                                rule,
+                                span: span.clone(),
+                                vague: true,
+                                vague_by: Some((vague_rule, whole)),
+                                trailing: false,
+                                needs_allegation: false,
+                            });
+                        }
                         continue;
                     }
                     let k = self.word_index(span.start);
                     if k > 0 && self.cx.text[self.words[k - 1].clone()].eq_ignore_ascii_case("to") {
                         continue; // "declined to say", "wants to know"
                     }
-                    if rule.kind == RuleKind::ReportingVerb && self.used_as_noun(span) {
+                    if rule.kind != RuleKind::AttributionPattern && self.used_as_noun(span) {
                         continue; // "late-night calls came in", "claims of abuse"
                     }
                     let mut before = self.window_before(span.start);
                     let after = self.window_after(span.end);
+                    let mut loose = false;
                     if before.is_empty() && after.is_empty() {
-                        // "X, who runs the campaign, said, ..." : the subject is further back.
+                        // "X, who runs the campaign, said, ..." : the subject is further back,
+                        // behind a clause whose crowd words ("families") are not the source.
                         let end = self.word_index(span.start);
                         before = end.saturating_sub(SUBJECT_WINDOW)..end;
+                        loose = true;
                     }
                     let subject = match rule.kind {
-                        RuleKind::ReportingVerb if !before.is_empty() => before.clone(),
+                        RuleKind::ReportingVerb | RuleKind::CharacterizingVerb
+                            if !before.is_empty() =>
+                        {
+                            before.clone()
+                        }
                         _ if !after.is_empty() => after.clone(),
                         _ => before.clone(),
                     };
@@ -478,7 +505,15 @@ impl<'a> Sentence<'a> {
                             && k - self.word_index(b) <= SUBJECT_WINDOW
                     });
                     let last_clause = self.break_after(span.end).is_none();
-                    let vague = self.vague_subject(&subject);
+                    let vague = self
+                        .vague_subject(&subject)
+                        .filter(|(r, _)| !loose || r.kind == RuleKind::VagueSource);
+                    // "critics say ..." is itself a sign of a contested claim; "several
+                    // residents said ..." or "critics called it ..." need allegation words.
+                    let needs_allegation = rule.kind == RuleKind::CharacterizingVerb
+                        || vague
+                            .as_ref()
+                            .is_some_and(|(r, _)| r.kind != RuleKind::VagueSource);
                     out.push(Attribution {
                         rule,
                         span: span.clone(),
@@ -489,8 +524,7 @@ impl<'a> Sentence<'a> {
                             (rule, whole)
                         }),
                         trailing: opened_by_break && last_clause,
-                        // "critics say ..." is itself a sign of a contested claim.
-                        needs_allegation: false,
+                        needs_allegation,
                     });
                 }
                 RuleKind::AgentlessPassive | RuleKind::Hedge => {
@@ -511,7 +545,8 @@ impl<'a> Sentence<'a> {
                     vague: true,
                     vague_by: Some((*rule, span.clone())),
                     trailing: false,
-                    needs_allegation: true,
+                    // "people are saying", "reports say": a crowd reporting is a claim.
+                    needs_allegation: self.hits_in(RuleKind::ReportingVerb, span).next().is_none(),
                 }),
                 _ => {}
             }
@@ -523,14 +558,17 @@ impl<'a> Sentence<'a> {
 
     /// Whether a vague phrase that starts before `span` covers it ("is not thought to",
     /// "dogged by charges that"): the verb is part of the vague phrase, not a source.
-    fn inside_vague_phrase(&self, span: &Range<usize>) -> bool {
+    fn inside_vague_phrase(&self, span: &Range<usize>) -> Option<(&'a Rule, Range<usize>)> {
         let i = self.hits.partition_point(|(_, s)| s.start < span.start);
-        self.hits[i.saturating_sub(8)..i].iter().any(|(r, s)| {
-            matches!(
-                r.kind,
-                RuleKind::AgentlessPassive | RuleKind::VagueSource | RuleKind::Hedge
-            ) && s.end >= span.end
-        })
+        self.hits[i.saturating_sub(8)..i]
+            .iter()
+            .find(|(r, s)| {
+                matches!(
+                    r.kind,
+                    RuleKind::AgentlessPassive | RuleKind::VagueSource | RuleKind::Hedge
+                ) && s.end >= span.end
+            })
+            .map(|(r, s)| (*r, s.clone()))
     }
 
     /// A reporting word spelled like a plural noun and followed by a word that only
@@ -579,7 +617,7 @@ impl<'a> Sentence<'a> {
     /// Allegation vocabulary not negated, plus quotations with no speaker (when the
     /// sentence has no source at all). Empty when an official act settles the matter.
     fn allegation_evidence(&self, has_source: bool) -> Vec<Finding> {
-        if self.of_kind(RuleKind::OfficialRecord).next().is_some() {
+        if self.of_kind(RuleKind::OfficialRecord).next().is_some() || self.is_history() {
             return Vec::new();
         }
         let headline = self.is_headline();
@@ -600,6 +638,31 @@ impl<'a> Sentence<'a> {
         }
         out.sort_by_key(|f| f.span.start);
         out
+    }
+
+    /// A sentence about events before `HISTORY_BEFORE`: what it reports is settled
+    /// history, not a live allegation ("In 1942 the regime deported ...").
+    fn is_history(&self) -> bool {
+        self.words.iter().enumerate().any(|(i, w)| {
+            let word = &self.cx.text[w.clone()];
+            let old_year = word.len() == 4
+                && word.bytes().all(|b| b.is_ascii_digit())
+                && word
+                    .parse::<u32>()
+                    .is_ok_and(|year| (1000..HISTORY_BEFORE).contains(&year));
+            // "the 18th century": any century before the twentieth.
+            let old_century = word
+                .strip_suffix(|c: char| c.is_ascii_alphabetic())
+                .and_then(|w| w.strip_suffix(|c: char| c.is_ascii_alphabetic()))
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n < 20)
+                && self.words.get(i + 1).is_some_and(|next| {
+                    self.cx.text[next.clone()]
+                        .to_ascii_lowercase()
+                        .starts_with("centur")
+                });
+            old_year || old_century
+        })
     }
 
     /// Most words capitalized, as in a headline ("Mayor Hid Audit From Council").
@@ -654,7 +717,11 @@ impl<'a> Sentence<'a> {
                 .map_or(q.start, |(i, _)| i);
             let before = self.bytes_of(&self.window_before(opening));
             let named = self.hits_in(RuleKind::Naming, &before).next().is_some();
-            (has_lowercase_word && !named && !inner.trim().is_empty()).then(|| q.clone())
+            // A sentence that is all quotation usually continues a speaker named before
+            // it; a fragment quoted inside the writer's own sentence is a claim.
+            let words_outside = self.words.len() > words.len();
+            (has_lowercase_word && !named && words_outside && !inner.trim().is_empty())
+                .then(|| q.clone())
         })
     }
 
