@@ -38,6 +38,13 @@ const QUESTION_OPENERS: &[&str] = &[
     "anyone", "any",
 ];
 
+/// Words a reporting verb's subject does not reach back across ("polls showed that few
+/// voters thought": the subject of "thought" is "few voters").
+const SUBJECT_STOPS: &[&str] = &[
+    "that", "which", "because", "while", "whether", "if", "but", "although", "though", "when",
+    "since", "unless", "whereas",
+];
+
 /// Words that follow a plural noun but not a reporting verb.
 const NOUN_FOLLOWERS: &[&str] = &[
     "are",
@@ -385,9 +392,13 @@ impl<'a> Sentence<'a> {
     fn window_before(&self, at: usize) -> Range<usize> {
         let floor = self.break_before(at).map_or(self.span.start, |(b, _)| b);
         let end = self.word_index(at);
-        let mut start = end.saturating_sub(SUBJECT_WINDOW);
-        while start < end && self.words[start].start < floor {
-            start += 1;
+        let mut start = end;
+        while start > 0 && end - start < SUBJECT_WINDOW && self.words[start - 1].start >= floor {
+            let word = &self.cx.text[self.words[start - 1].clone()];
+            if SUBJECT_STOPS.iter().any(|s| word.eq_ignore_ascii_case(s)) {
+                break;
+            }
+            start -= 1;
         }
         start..end
     }
@@ -447,6 +458,9 @@ impl<'a> Sentence<'a> {
 
     fn attributions(&self) -> Vec<Attribution<'a>> {
         let mut out = Vec::new();
+        // Vague sources already counted as the subject of a reporting verb.
+        let mut subjects: Vec<Range<usize>> = Vec::new();
+        let mut standalone: Vec<(&'a Rule, &Range<usize>)> = Vec::new();
         for (rule, span) in &self.hits {
             match rule.kind {
                 RuleKind::ReportingVerb
@@ -508,6 +522,9 @@ impl<'a> Sentence<'a> {
                     let vague = self
                         .vague_subject(&subject)
                         .filter(|(r, _)| !loose || r.kind == RuleKind::VagueSource);
+                    if let Some((_, vague_span)) = &vague {
+                        subjects.push(vague_span.clone());
+                    }
                     // "critics say ..." is itself a sign of a contested claim; "several
                     // residents said ..." or "critics called it ..." need allegation words.
                     let needs_allegation = rule.kind == RuleKind::CharacterizingVerb
@@ -539,17 +556,23 @@ impl<'a> Sentence<'a> {
                         needs_allegation: false,
                     });
                 }
-                RuleKind::VagueSource => out.push(Attribution {
-                    rule,
-                    span: span.clone(),
-                    vague: true,
-                    vague_by: Some((*rule, span.clone())),
-                    trailing: false,
-                    // "people are saying", "reports say": a crowd reporting is a claim.
-                    needs_allegation: self.hits_in(RuleKind::ReportingVerb, span).next().is_none(),
-                }),
+                RuleKind::VagueSource => standalone.push((*rule, span)),
                 _ => {}
             }
+        }
+        for (rule, span) in standalone {
+            if subjects.contains(span) {
+                continue;
+            }
+            out.push(Attribution {
+                rule,
+                span: span.clone(),
+                vague: true,
+                vague_by: Some((rule, span.clone())),
+                trailing: false,
+                // "people are saying", "reports say": a crowd reporting is a claim.
+                needs_allegation: self.hits_in(RuleKind::ReportingVerb, span).next().is_none(),
+            });
         }
         // Earlier first; at the same place a named source before a vague reading.
         out.sort_by_key(|a| (a.span.start, a.vague));

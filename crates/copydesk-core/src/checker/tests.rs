@@ -310,3 +310,39 @@ fn scorer_is_consulted_only_where_rules_leave_the_question_open() {
     let question = checker.check(&empty_kb(), "Did the mayor hire his cousin?");
     assert_eq!(question.verdict(), Verdict::Ok);
 }
+
+#[test]
+fn crowd_reporting_is_weak_even_without_allegation_words() {
+    assert_eq!(
+        verdict("some people are saying the governor buried the audit"),
+        Verdict::Weak
+    );
+    assert_eq!(
+        verdict("Experts say the new plant dumps its waste at night."),
+        Verdict::Weak
+    );
+}
+
+#[test]
+fn praise_from_an_unnamed_crowd_is_not_an_alarm() {
+    assert_eq!(
+        verdict("Critics called the novel a masterpiece."),
+        Verdict::Ok
+    );
+    assert_eq!(
+        verdict("Polls showed that few voters thought the bridge was a priority."),
+        Verdict::Ok
+    );
+}
+
+#[test]
+fn encyclopedic_history_and_countering_are_ok() {
+    for message in [
+        "Smuggling was common along the coast in the 18th century.",
+        "In 1933 the new government banned the opposition and persecuted its leaders.",
+        "The charity works to combat human trafficking in the region.",
+        "The village lies about 5 km north of the river.",
+    ] {
+        assert_eq!(verdict(message), Verdict::Ok, "{message}");
+    }
+}
