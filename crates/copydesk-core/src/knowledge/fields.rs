@@ -21,6 +21,8 @@ pub(super) struct Problems<'t> {
     origin: &'t str,
     text: &'t str,
     found: Vec<Located>,
+    /// Where the piece of the file being read starts: spans from toml are relative to it.
+    base: usize,
 }
 
 impl<'t> Problems<'t> {
@@ -29,10 +31,18 @@ impl<'t> Problems<'t> {
             origin,
             text,
             found: Vec::new(),
+            base: 0,
         }
     }
 
+    /// From now on, spans passed in are relative to byte `base` of the file.
+    pub(super) fn set_base(&mut self, base: usize) {
+        self.base = base;
+    }
+
+    /// Reports `message` at `span` of the piece being read.
     pub(super) fn report(&mut self, span: Span, message: impl Into<String>) {
+        let span = self.absolute(&span);
         self.found
             .push(Located::at(self.origin, self.text, Some(span), message));
     }
@@ -41,8 +51,14 @@ impl<'t> Problems<'t> {
         self.found.is_empty()
     }
 
-    pub(super) fn line_of(&self, span: &Span) -> usize {
-        crate::location::line_column(self.text, span.start).0
+    /// `span` of the piece being read as a span of the whole file, to remember across pieces.
+    pub(super) fn absolute(&self, span: &Span) -> Span {
+        span.start + self.base..span.end + self.base
+    }
+
+    /// The line of a span returned by `absolute`.
+    pub(super) fn line_at(&self, absolute: &Span) -> usize {
+        crate::location::line_column(self.text, absolute.start).0
     }
 
     pub(super) fn into_errors(self) -> crate::LocatedErrors {

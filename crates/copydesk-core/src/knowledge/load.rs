@@ -27,7 +27,7 @@ use toml::de::DeTable;
 
 use super::fields::{Fields, Problems, Span};
 use super::matcher::{self, MAX_GROUPS, Matcher};
-use super::names::{self, Suggester};
+use super::names;
 use super::{Allegation, AllegationStatus, Fact, KnowledgeBase, Person, Source, Topic};
 use crate::LocatedErrors;
 
@@ -58,31 +58,15 @@ const ALLEGATION_FIELDS: &[&str] = &[
 const PERSON_FIELDS: &[&str] = &["name", "role"];
 
 pub(super) fn parse(origin: &str, text: &str) -> Result<KnowledgeBase, LocatedErrors> {
-    let mut p = Problems::new(origin, text);
-    let (document, syntax_errors) = DeTable::parse_recoverable(text);
-    if !syntax_errors.is_empty() {
-        // After a syntax error the recovered tree is a guess; checking it would only add
-        // confusing follow-on complaints.
-        for e in syntax_errors {
-            p.report(e.span().unwrap_or(0..0), one_line(e.message()));
-        }
-        return Err(p.into_errors());
-    }
-
-    let root = Fields::new(
-        document.get_ref(),
-        document.span(),
-        "the knowledge file",
-        ROOT_FIELDS,
-    );
-    root.finish(&mut p);
-    let tables = root.tables(&mut p, "topic", "[[topic]]", "topic", TOPIC_FIELDS);
-    let mut registry = NameRegistry::default();
-    let topics: Vec<Option<Topic>> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| read_topic(t, i, &mut p, &mut registry))
-        .collect();
+    let reader = match read_in_pieces(origin, text) {
+        Some(reader) => reader,
+        None => read_whole(origin, text)?,
+    };
+    let Reader {
+        mut p,
+        registry,
+        topics,
+    } = reader;
     if !p.is_empty() {
         return Err(p.into_errors());
     }
@@ -96,7 +80,7 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<KnowledgeBase, LocatedEr
     };
     let names = registry.into_map();
     Ok(KnowledgeBase {
-        suggester: Suggester::new(&names),
+        suggester: std::sync::OnceLock::new(),
         names,
         version: version(text),
         matcher,
@@ -104,12 +88,124 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<KnowledgeBase, LocatedEr
     })
 }
 
-/// Twelve hex digits of the text's 64-bit FNV-1a hash: stable across builds and platforms,
-/// short enough to quote in a chat answer.
+/// Topics read so far, and every problem found on the way.
+struct Reader<'t> {
+    p: Problems<'t>,
+    registry: NameRegistry,
+    /// One entry per `[[topic]]`, `None` where the topic has problems.
+    topics: Vec<Option<Topic>>,
+}
+
+impl<'t> Reader<'t> {
+    fn new(origin: &'t str, text: &'t str) -> Self {
+        Reader {
+            p: Problems::new(origin, text),
+            registry: NameRegistry::default(),
+            topics: Vec::new(),
+        }
+    }
+
+    /// Reads the topics of one parsed document, or of one piece of the file.
+    fn read(&mut self, document: &Spanned<DeTable>) {
+        let root = Fields::new(
+            document.get_ref(),
+            document.span(),
+            "the knowledge file",
+            ROOT_FIELDS,
+        );
+        root.finish(&mut self.p);
+        for t in root.tables(&mut self.p, "topic", "[[topic]]", "topic", TOPIC_FIELDS) {
+            let topic = read_topic(&t, &mut self.p, &mut self.registry);
+            self.topics.push(topic);
+        }
+    }
+}
+
+/// Parses the file as one TOML document. Syntax errors are returned as they are: after
+/// one the recovered tree is a guess, and checking it would only add confusing follow-on
+/// complaints.
+fn read_whole<'t>(origin: &'t str, text: &'t str) -> Result<Reader<'t>, LocatedErrors> {
+    let mut reader = Reader::new(origin, text);
+    let (document, syntax_errors) = DeTable::parse_recoverable(text);
+    if !syntax_errors.is_empty() {
+        for e in syntax_errors {
+            reader
+                .p
+                .report(e.span().unwrap_or(0..0), one_line(e.message()));
+        }
+        return Err(reader.p.into_errors());
+    }
+    reader.read(&document);
+    Ok(reader)
+}
+
+/// The fast path for large files: parses one `[[topic]]` at a time.
+///
+/// toml lexes the whole input into a token list and builds the whole tree before handing
+/// any of it over; for ten thousand topics that is tens of megabytes of short-lived memory,
+/// and page faults and cache misses then cost more than parsing. Pieces split at lines
+/// that are exactly a `[[topic]]` header stay small and in cache.
+///
+/// A piece must mean what it means in the whole file, so this gives up (returns `None`) on
+/// any syntax error (a header line inside a multi-line string makes the piece before it
+/// unterminated), on a `topic` key before the first header, and on any other root key
+/// after it. `read_whole` then reports exactly what toml sees.
+fn read_in_pieces<'t>(origin: &'t str, text: &'t str) -> Option<Reader<'t>> {
+    let mut reader = Reader::new(origin, text);
+    let mut bounds = topic_header_offsets(text);
+    bounds.insert(0, 0);
+    bounds.push(text.len());
+    for (i, piece) in bounds.windows(2).enumerate() {
+        let (document, syntax_errors) = DeTable::parse_recoverable(&text[piece[0]..piece[1]]);
+        let root = document.get_ref();
+        let has_topic = root.get("topic").is_some();
+        let same_meaning = if i == 0 {
+            !has_topic
+        } else {
+            has_topic && root.len() == 1
+        };
+        if !syntax_errors.is_empty() || !same_meaning {
+            return None;
+        }
+        reader.p.set_base(piece[0]);
+        reader.read(&document);
+    }
+    reader.p.set_base(0);
+    Some(reader)
+}
+
+/// Byte offsets of the lines that are exactly `[[topic]]`, optionally followed by
+/// whitespace and a comment.
+fn topic_header_offsets(text: &str) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("[[topic]]") {
+            let rest = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+            if rest.is_empty() || rest.starts_with('#') {
+                offsets.push(at);
+            }
+        }
+        at += line.len();
+    }
+    offsets
+}
+
+/// Twelve hex digits of a 64-bit FNV-1a hash of the text, taken eight bytes at a time
+/// (little-endian, the last word zero-padded, then the length): stable across builds and
+/// platforms, fast on a large file, and short enough to quote in a chat answer.
 fn version(text: &str) -> String {
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    let mut words = text.as_bytes().chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        hash = (hash ^ word).wrapping_mul(PRIME);
+    }
+    let mut last = [0u8; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    hash = (hash ^ u64::from_le_bytes(last)).wrapping_mul(PRIME);
+    hash = (hash ^ text.len() as u64).wrapping_mul(PRIME);
     format!("{hash:016x}")[..12].to_owned()
 }
 
@@ -121,65 +217,74 @@ fn one_line(message: &str) -> String {
 /// Every slug and alias seen so far, to catch one name given to two topics.
 #[derive(Default)]
 struct NameRegistry {
-    /// Normalised name -> (topic index, how to name the topic in messages, where the name
-    /// was written).
-    names: HashMap<String, (usize, String, Span)>,
+    /// Normalised name -> index into `firsts`.
+    names: HashMap<String, usize>,
+    /// For each name: its topic and where it was written.
+    firsts: Vec<(usize, Span)>,
+    /// How to refer to each topic in messages, by topic index.
+    labels: Vec<String>,
 }
 
 impl NameRegistry {
+    /// Starts the next topic, referred to in messages as `label`; returns its index.
+    fn begin_topic(&mut self, label: String) -> usize {
+        self.labels.push(label);
+        self.labels.len() - 1
+    }
+
+    /// Records `name` (normalised: `key`) for `topic`, reporting it if another topic
+    /// already has it.
     fn register(
         &mut self,
         p: &mut Problems,
         topic: usize,
-        label: &str,
         what: &str,
         name: &Spanned<String>,
+        key: String,
     ) {
-        let key = names::normalize(name.get_ref());
         match self.names.get(&key) {
-            Some((other, other_label, first)) if *other != topic => {
-                let line = p.line_of(first);
+            Some(&first) if self.firsts[first].0 != topic => {
+                let (other, ref at) = self.firsts[first];
+                let line = p.line_at(at);
                 p.report(
                     name.span(),
                     format!(
-                        "{what} \"{}\" is already a name of {other_label} (line {line}); \
+                        "{what} \"{}\" is already a name of {} (line {line}); \
                          slugs and aliases must be unique across topics, ignoring case",
-                        name.get_ref()
+                        name.get_ref(),
+                        self.labels[other]
                     ),
                 );
             }
             Some(_) => {}
             None => {
-                self.names
-                    .insert(key, (topic, label.to_owned(), name.span()));
+                self.names.insert(key, self.firsts.len());
+                self.firsts.push((topic, p.absolute(&name.span())));
             }
         }
     }
 
+    /// Normalised name -> topic index.
     fn into_map(self) -> HashMap<String, usize> {
-        self.names
-            .into_iter()
-            .map(|(name, (topic, _, _))| (name, topic))
-            .collect()
+        let mut names = self.names;
+        for first in names.values_mut() {
+            *first = self.firsts[*first].0;
+        }
+        names
     }
 }
 
-fn read_topic(
-    t: &Fields,
-    index: usize,
-    p: &mut Problems,
-    registry: &mut NameRegistry,
-) -> Option<Topic> {
+fn read_topic(t: &Fields, p: &mut Problems, registry: &mut NameRegistry) -> Option<Topic> {
     t.finish(p);
     let written_slug = t.text(p, "slug");
-    let label = match &written_slug {
+    let index = registry.begin_topic(match &written_slug {
         Some(slug) => format!("topic \"{}\"", slug.get_ref()),
-        None => format!("the topic on line {}", p.line_of(&t.span)),
-    };
+        None => format!("the topic on line {}", p.line_at(&p.absolute(&t.span))),
+    });
     // A malformed slug still takes part in the uniqueness check, so fixing its spelling
     // cannot uncover a second problem later.
     if let Some(slug) = &written_slug {
-        registry.register(p, index, &label, "slug", slug);
+        registry.register(p, index, "slug", slug, names::normalize(slug.get_ref()));
     }
     let slug = written_slug.filter(|slug| {
         let ok = names::is_kebab(slug.get_ref());
@@ -197,7 +302,8 @@ fn read_topic(
     });
     let aliases = t.texts(p, "aliases", false);
     for alias in aliases.iter().flatten() {
-        if names::normalize(alias.get_ref()).is_empty() {
+        let key = names::normalize(alias.get_ref());
+        if key.is_empty() {
             p.report(
                 alias.span(),
                 format!(
@@ -206,7 +312,7 @@ fn read_topic(
                 ),
             );
         } else {
-            registry.register(p, index, &label, "alias", alias);
+            registry.register(p, index, "alias", alias, key);
         }
     }
     let title = t.text(p, "title");
@@ -280,7 +386,7 @@ fn review_period(
 /// The topic's sources, each `None` if it has a problem, and every id that was given, so
 /// that a source with a bad url does not also make each citation of it an error.
 fn read_sources(t: &Fields, p: &mut Problems) -> (Vec<Option<Source>>, Vec<String>) {
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut seen: Vec<(String, Span)> = Vec::new();
     let sources = t
         .tables(p, "source", "[[topic.source]]", "source", SOURCE_FIELDS)
         .iter()
@@ -306,9 +412,7 @@ fn read_sources(t: &Fields, p: &mut Problems) -> (Vec<Option<Source>>, Vec<Strin
             })
         })
         .collect();
-    let mut ids: Vec<(String, Span)> = seen.into_iter().collect();
-    ids.sort_by_key(|(_, span)| span.start);
-    (sources, ids.into_iter().map(|(id, _)| id).collect())
+    (sources, seen.into_iter().map(|(id, _)| id).collect())
 }
 
 /// A required lowercase-kebab `id`, unique among `seen` (which it joins).
@@ -316,11 +420,11 @@ fn id_field(
     f: &Fields,
     p: &mut Problems,
     what: &str,
-    seen: &mut HashMap<String, Span>,
+    seen: &mut Vec<(String, Span)>,
 ) -> Option<String> {
     let id = f.text(p, "id")?;
-    if let Some(first) = seen.get(id.get_ref()) {
-        let line = p.line_of(first);
+    if let Some((_, first)) = seen.iter().find(|(seen, _)| seen == id.get_ref()) {
+        let line = p.line_at(first);
         p.report(
             id.span(),
             format!(
@@ -331,7 +435,7 @@ fn id_field(
         return None;
     }
     // Remembered even when malformed, so citations of it are not reported as well.
-    seen.insert(id.get_ref().clone(), id.span());
+    seen.push((id.get_ref().clone(), p.absolute(&id.span())));
     if !names::is_kebab(id.get_ref()) {
         p.report(
             id.span(),
@@ -419,7 +523,7 @@ fn read_fact(f: &Fields, p: &mut Problems, known: &[&str]) -> Option<Fact> {
 }
 
 fn read_allegations(t: &Fields, p: &mut Problems, known: &[&str]) -> Vec<Option<Allegation>> {
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut seen: Vec<(String, Span)> = Vec::new();
     t.tables(p, "allegation", "[[topic.allegation]]", "allegation", ALLEGATION_FIELDS)
         .iter()
         .map(|a| {
@@ -531,7 +635,7 @@ fn read_match_all(a: &Fields, p: &mut Problems) -> Option<Vec<Vec<String>>> {
                 ok = false;
                 continue;
             };
-            match matcher::parse_term(raw) {
+            match matcher::check_term(raw) {
                 Ok(_) => kept.push(raw.trim().to_owned()),
                 Err(message) => {
                     p.report(term.span(), message);

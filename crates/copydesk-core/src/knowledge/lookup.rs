@@ -23,7 +23,10 @@ impl KnowledgeBase {
         if let Some(&i) = self.names.get(&key) {
             return Lookup::Found(&self.topics[i]);
         }
-        let close = self.suggester.suggest(&key, MAX_SUGGESTIONS);
+        let close = self
+            .suggester
+            .get_or_init(|| names::Suggester::new(&self.names))
+            .suggest(&key, MAX_SUGGESTIONS);
         if close.is_empty() {
             Lookup::Unknown
         } else {

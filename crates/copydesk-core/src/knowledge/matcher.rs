@@ -53,8 +53,20 @@ pub(super) struct Term {
     prefix: bool,
 }
 
-/// Checks one term as written in the file. The error says how to fix it.
+/// Checks one term as written in the file and returns it as the matcher uses it.
 pub(super) fn parse_term(raw: &str) -> Result<Term, String> {
+    let (body, prefix) = check_term(raw)?;
+    let literal = body
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if is_apostrophe(c) { '\'' } else { c })
+        .collect();
+    Ok(Term { literal, prefix })
+}
+
+/// Checks one term as written in the file, without allocating unless it is wrong: the
+/// term without its `*`, and whether it had one. The error says how to fix it.
+pub(super) fn check_term(raw: &str) -> Result<(&str, bool), String> {
     let term = raw.trim();
     if term.is_empty() {
         return Err("empty match term; write a word or phrase, or remove it".to_owned());
@@ -93,12 +105,7 @@ pub(super) fn parse_term(raw: &str) -> Result<Term, String> {
             "wildcard term {raw:?} would match too many words; give at least three letters before `*`"
         ));
     }
-    let literal = body
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if is_apostrophe(c) { '\'' } else { c })
-        .collect();
-    Ok(Term { literal, prefix })
+    Ok((body, prefix))
 }
 
 impl Term {
@@ -127,39 +134,48 @@ impl Term {
     }
 }
 
-/// One place a search pattern is used: in group `group` of allegation number `allegation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Use {
-    allegation: u32,
-    group: u8,
+/// One term of one group, as the automaton pattern it is searched with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TermRef {
+    pattern: u32,
     prefix: bool,
 }
 
 /// An allegation the matcher knows, as indices into the knowledge base.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Known {
     topic: u32,
     allegation: u32,
-    /// All group bits set: the allegation is restated.
-    complete: u64,
+    /// Its groups, as a range of `Matcher::group_starts`.
+    groups: Range<u32>,
 }
 
 /// The automaton over every allegation's terms, and what each of its patterns means.
+///
+/// Each allegation has an *anchor*: the group whose terms the fewest other allegations use.
+/// Only a hit on an anchor term makes an allegation a candidate, and only candidates have
+/// their other groups checked. A word as common as "russia" then costs nothing for the
+/// allegations that are anchored on something rarer.
 #[derive(Debug, Clone)]
 pub(super) struct Matcher {
     automaton: AhoCorasick,
-    /// The uses of pattern `p` are `uses[starts[p]..starts[p + 1]]`.
-    starts: Vec<u32>,
-    uses: Vec<Use>,
     known: Vec<Known>,
+    /// Group `g` holds `terms[group_starts[g]..group_starts[g + 1]]`.
+    group_starts: Vec<u32>,
+    terms: Vec<TermRef>,
+    /// Pattern `p` anchors the allegations `anchored[anchor_starts[p]..anchor_starts[p + 1]]`.
+    anchor_starts: Vec<u32>,
+    anchored: Vec<u32>,
 }
 
-/// How far one allegation got in one text.
-#[derive(Debug, Clone, Copy)]
-struct Progress {
-    groups: u64,
-    start: usize,
-    end: usize,
+/// Where a pattern first occurs in one text.
+#[derive(Debug, Clone, Default)]
+struct FirstHits {
+    /// First occurrence at the start of a word, extended to the end of that word: what a
+    /// prefix term (`smuggl*`) matches.
+    prefix: Option<Range<usize>>,
+    /// First occurrence as a whole word: what a plain term matches.
+    whole: Option<Range<usize>>,
 }
 
 impl Matcher {
@@ -168,60 +184,97 @@ impl Matcher {
     pub(super) fn new(topics: &[Topic]) -> Result<Matcher, String> {
         let mut pattern_ids: HashMap<String, u32> = HashMap::new();
         let mut patterns: Vec<String> = Vec::new();
-        let mut pairs: Vec<(u32, Use)> = Vec::new();
+        // Most terms ("russia*", "smuggl*") recur across allegations: parse each once.
+        let mut parsed: HashMap<&str, (Vec<u32>, bool)> = HashMap::new();
         let mut known = Vec::new();
+        let mut group_starts = vec![0u32];
+        let mut terms: Vec<TermRef> = Vec::new();
 
         for (t, topic) in topics.iter().enumerate() {
             for (a, allegation) in topic.allegations.iter().enumerate() {
-                let groups = allegation.match_all.len().min(MAX_GROUPS);
-                if groups == 0 {
-                    continue;
-                }
-                let number = known.len() as u32;
-                known.push(Known {
-                    topic: t as u32,
-                    allegation: a as u32,
-                    complete: u64::MAX >> (64 - groups),
-                });
-                for (g, group) in allegation.match_all.iter().take(groups).enumerate() {
-                    for term in group.iter().filter_map(|raw| parse_term(raw).ok()) {
-                        for spelling in term.spellings() {
-                            let id = match pattern_ids.entry(spelling) {
-                                Entry::Occupied(e) => *e.get(),
-                                Entry::Vacant(e) => {
-                                    let id = patterns.len() as u32;
-                                    patterns.push(e.key().clone());
-                                    e.insert(id);
-                                    id
-                                }
+                let first_group = group_starts.len() as u32 - 1;
+                for group in allegation.match_all.iter().take(MAX_GROUPS) {
+                    for raw in group {
+                        let (ids, prefix) = parsed.entry(raw.as_str()).or_insert_with(|| {
+                            let Ok(term) = parse_term(raw) else {
+                                return (Vec::new(), false);
                             };
-                            let use_ = Use {
-                                allegation: number,
-                                group: g as u8,
-                                prefix: term.prefix,
-                            };
-                            pairs.push((id, use_));
-                        }
+                            let ids = term
+                                .spellings()
+                                .into_iter()
+                                .map(|spelling| match pattern_ids.entry(spelling) {
+                                    Entry::Occupied(e) => *e.get(),
+                                    Entry::Vacant(e) => {
+                                        let id = patterns.len() as u32;
+                                        patterns.push(e.key().clone());
+                                        e.insert(id);
+                                        id
+                                    }
+                                })
+                                .collect();
+                            (ids, term.prefix)
+                        });
+                        terms.extend(ids.iter().map(|&pattern| TermRef {
+                            pattern,
+                            prefix: *prefix,
+                        }));
                     }
+                    group_starts.push(terms.len() as u32);
+                }
+                let groups = first_group..group_starts.len() as u32 - 1;
+                // An allegation without terms can never be restated; leave it out.
+                if !groups.is_empty() {
+                    known.push(Known {
+                        topic: t as u32,
+                        allegation: a as u32,
+                        groups,
+                    });
                 }
             }
         }
 
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut starts = Vec::with_capacity(patterns.len() + 1);
-        let mut uses = Vec::with_capacity(pairs.len());
-        for p in 0..patterns.len() as u32 {
-            starts.push(uses.len() as u32);
-            let from = pairs.partition_point(|(id, _)| *id < p);
-            uses.extend(
-                pairs[from..]
-                    .iter()
-                    .take_while(|(id, _)| *id == p)
-                    .map(|(_, u)| *u),
-            );
+        // How many terms, across all allegations, each pattern serves.
+        let mut popularity = vec![0u32; patterns.len()];
+        for term in &terms {
+            popularity[term.pattern as usize] += 1;
         }
-        starts.push(uses.len() as u32);
+        let group_terms = |g: u32| {
+            &terms[group_starts[g as usize] as usize..group_starts[g as usize + 1] as usize]
+        };
+        let mut anchors: Vec<(u32, u32)> = Vec::new();
+        for (number, k) in known.iter().enumerate() {
+            let cost = |g: &u32| -> u64 {
+                let terms = group_terms(*g);
+                if terms.is_empty() {
+                    // A group whose every term was invalid cannot match; anchoring on it
+                    // keeps the allegation out of every candidate list.
+                    return 0;
+                }
+                terms
+                    .iter()
+                    .map(|t| u64::from(popularity[t.pattern as usize]))
+                    .sum()
+            };
+            if let Some(anchor) = k.groups.clone().min_by_key(cost) {
+                anchors.extend(
+                    group_terms(anchor)
+                        .iter()
+                        .map(|t| (t.pattern, number as u32)),
+                );
+            }
+        }
+        anchors.sort_unstable();
+        anchors.dedup();
+        let mut anchor_starts = Vec::with_capacity(patterns.len() + 1);
+        let mut next = 0;
+        for p in 0..patterns.len() as u32 {
+            anchor_starts.push(next as u32);
+            while next < anchors.len() && anchors[next].0 == p {
+                next += 1;
+            }
+        }
+        anchor_starts.push(next as u32);
+        let anchored = anchors.into_iter().map(|(_, number)| number).collect();
 
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -230,71 +283,123 @@ impl Matcher {
             .map_err(|e| format!("cannot build the allegation matcher: {e}"))?;
         Ok(Matcher {
             automaton,
-            starts,
-            uses,
             known,
+            group_starts,
+            terms,
+            anchor_starts,
+            anchored,
         })
     }
 
     /// `(topic index, allegation index, span)` of every allegation restated in `text`.
     fn find(&self, text: &str) -> Vec<(usize, usize, Range<usize>)> {
-        // Per pattern: whether its prefix uses and its whole-word uses were already applied.
-        // Only a pattern's first hit of each kind can advance an allegation, so repeated
-        // words cost one hash lookup each.
-        let mut applied: HashMap<u32, (bool, bool)> = HashMap::new();
-        let mut progress: HashMap<u32, Progress> = HashMap::new();
+        let hits = Hits::collect(self, text);
+        let mut candidates: Vec<u32> = hits
+            .first
+            .keys()
+            .flat_map(|&p| {
+                let p = p as usize;
+                &self.anchored[self.anchor_starts[p] as usize..self.anchor_starts[p + 1] as usize]
+            })
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
 
-        for hit in self.automaton.find_overlapping_iter(text) {
-            let (start, end) = (hit.start(), hit.end());
-            if !starts_word(text, start) {
-                continue;
-            }
-            let whole = ends_word(text, end);
-            let (prefix_done, whole_done) = applied.entry(hit.pattern().as_u32()).or_default();
-            let apply_prefix = !*prefix_done;
-            let apply_whole = whole && !*whole_done;
-            if !apply_prefix && !apply_whole {
-                continue;
-            }
-            *prefix_done = true;
-            *whole_done |= whole;
-
-            let p = hit.pattern().as_usize();
-            let uses = &self.uses[self.starts[p] as usize..self.starts[p + 1] as usize];
-            let word_end = word_end(text, end);
-            for u in uses {
-                let span_end = match u.prefix {
-                    true if apply_prefix => word_end,
-                    false if apply_whole => end,
-                    _ => continue,
-                };
-                let bit = 1u64 << u.group;
-                let entry = progress.entry(u.allegation).or_insert(Progress {
-                    groups: 0,
-                    start,
-                    end: span_end,
-                });
-                if entry.groups & bit == 0 {
-                    entry.groups |= bit;
-                    entry.start = entry.start.min(start);
-                    entry.end = entry.end.max(span_end);
-                }
-            }
-        }
-
-        let mut found: Vec<(usize, usize, Range<usize>)> = progress
+        let mut found: Vec<(usize, usize, Range<usize>)> = candidates
             .into_iter()
-            .filter_map(|(number, p)| {
-                let known = self.known[number as usize];
-                (p.groups == known.complete).then_some((
-                    known.topic as usize,
-                    known.allegation as usize,
-                    p.start..p.end,
-                ))
+            .filter_map(|number| {
+                let known = &self.known[number as usize];
+                self.restated(known, &hits)
+                    .map(|span| (known.topic as usize, known.allegation as usize, span))
             })
             .collect();
         found.sort_by_key(|&(topic, allegation, ref span)| (span.start, topic, allegation));
         found
+    }
+
+    fn group(&self, g: u32) -> &[TermRef] {
+        &self.terms
+            [self.group_starts[g as usize] as usize..self.group_starts[g as usize + 1] as usize]
+    }
+
+    /// The span from the earliest hit of each group, if every group has one.
+    fn restated(&self, known: &Known, hits: &Hits) -> Option<Range<usize>> {
+        // Most candidates fail; rule them out with the bitsets before looking at spans.
+        if !known
+            .groups
+            .clone()
+            .all(|g| self.group(g).iter().any(|&t| hits.has(t)))
+        {
+            return None;
+        }
+        let mut span: Option<Range<usize>> = None;
+        for g in known.groups.clone() {
+            let earliest = self
+                .group(g)
+                .iter()
+                .filter_map(|t| {
+                    let first = hits.first.get(&t.pattern)?;
+                    if t.prefix {
+                        first.prefix.clone()
+                    } else {
+                        first.whole.clone()
+                    }
+                })
+                .min_by_key(|r| r.start)?;
+            span = Some(match span {
+                None => earliest,
+                Some(s) => s.start.min(earliest.start)..s.end.max(earliest.end),
+            });
+        }
+        span
+    }
+}
+
+/// Which patterns one text contains, and where each first occurs.
+struct Hits {
+    first: HashMap<u32, FirstHits>,
+    /// Bit `p` is set when pattern `p` starts a word somewhere (`prefix`) or is a whole
+    /// word somewhere (`whole`): one cheap test per term when checking a candidate.
+    prefix: Vec<u64>,
+    whole: Vec<u64>,
+}
+
+impl Hits {
+    fn collect(matcher: &Matcher, text: &str) -> Hits {
+        let words = matcher.automaton.patterns_len().div_ceil(64);
+        let mut hits = Hits {
+            first: HashMap::new(),
+            prefix: vec![0; words],
+            whole: vec![0; words],
+        };
+        for hit in matcher.automaton.find_overlapping_iter(text) {
+            let (start, end) = (hit.start(), hit.end());
+            if !starts_word(text, start) {
+                continue;
+            }
+            let p = hit.pattern().as_usize();
+            let seen = hits.first.entry(p as u32).or_default();
+            if seen.prefix.is_none() {
+                seen.prefix = Some(start..word_end(text, end));
+                hits.prefix[p / 64] |= 1 << (p % 64);
+            }
+            if seen.whole.is_none() && ends_word(text, end) {
+                seen.whole = Some(start..end);
+                hits.whole[p / 64] |= 1 << (p % 64);
+            }
+        }
+        hits
+    }
+
+    fn has(&self, term: TermRef) -> bool {
+        let p = term.pattern as usize;
+        let bits = if term.prefix {
+            &self.prefix
+        } else {
+            &self.whole
+        };
+        bits[p / 64] & (1 << (p % 64)) != 0
     }
 }
 

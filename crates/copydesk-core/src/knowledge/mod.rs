@@ -23,8 +23,10 @@ pub struct KnowledgeBase {
     /// Short content hash of the source text, shown in answers so editors know which
     /// version of the file answered.
     version: String,
-    /// Every slug and alias, arranged for fast "did you mean" searches.
-    suggester: names::Suggester,
+    /// Every slug and alias, arranged for fast "did you mean" searches. Built on the first
+    /// miss rather than at load: it is the costliest index (tens of milliseconds for ten
+    /// thousand topics) and many loads never need it.
+    suggester: std::sync::OnceLock<names::Suggester>,
     /// One automaton over every allegation's match terms.
     matcher: matcher::Matcher,
 }

@@ -1,11 +1,15 @@
 //! Topic names: how slugs and aliases are normalised, and the index behind "did you mean".
 //!
 //! A knowledge file can hold ten thousand topics with two or three names each, and a miss
-//! must still be answered in microseconds. Computing an edit distance against every name
-//! would take milliseconds, so names are bucketed by length and tagged with a 64-bit set of
-//! the characters they contain. A name is only compared in full when its length and its
-//! character set are both close enough to the query's that the edit-distance budget could
-//! be met; both filters are exact lower bounds, so they never hide a real match.
+//! must still be answered in microseconds, so comparing the query with every name is out.
+//! Near misses are found with symmetric-delete indexes (the idea behind SymSpell): for
+//! every name, each way of deleting up to two characters from its first six characters
+//! (its *head*) is hashed and stored, and the same for its last six (its *tail*). If two
+//! strings are within two edits (insertions, deletions, substitutions or swaps of
+//! neighbours), their heads share one of these hashes and so do their tails. A query looks
+//! up its own deletions at the end that finds fewer names (many topics may start with
+//! "russia-", or end in "-2024"), rules most of those out by length and character set,
+//! and computes the real distance only for the rest.
 
 use std::collections::HashMap;
 
@@ -40,18 +44,120 @@ pub(super) fn is_kebab(s: &str) -> bool {
 
 /// Queries shorter than this are only ever matched exactly or as a prefix.
 const MIN_FUZZY_LEN: usize = 3;
-/// Prefix matches looked at per query; bounds the work for a one-letter-different prefix
-/// shared by thousands of names.
+/// Prefix matches looked at per query; bounds the work when thousands of names share a
+/// prefix.
 const MAX_PREFIX_SCAN: usize = 32;
+/// Characters at each end of a name that the delete indexes cover.
+const INDEXED_CHARS: usize = 6;
+/// The most edits a suggestion may be away from the query.
+const MAX_EDITS: usize = 2;
 
 /// How many edits a query of `len` characters may be away from a name and still be a
-/// suggestion: one typo in a short word, up to three in a long one.
+/// suggestion: one typo in a short word, two in a longer one.
 fn edit_budget(len: usize) -> usize {
     match len {
         0..MIN_FUZZY_LEN => 0,
         3..=4 => 1,
-        5..=8 => 2,
-        _ => 3,
+        _ => MAX_EDITS,
+    }
+}
+
+/// The first (`Head`) or last (`Tail`) `INDEXED_CHARS` characters of a name.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    Head,
+    Tail,
+}
+
+impl End {
+    fn of(self, name: &str) -> ([char; INDEXED_CHARS], usize) {
+        let mut out = ['\0'; INDEXED_CHARS];
+        let mut n = 0;
+        let mut put = |c| {
+            out[n] = c;
+            n += 1;
+        };
+        match self {
+            End::Head => name.chars().take(INDEXED_CHARS).for_each(&mut put),
+            End::Tail => name.chars().rev().take(INDEXED_CHARS).for_each(&mut put),
+        }
+        (out, n)
+    }
+}
+
+/// Calls `f` with a hash of every string made by deleting at most `max` characters from
+/// `chars` (including `chars` itself). Deleting different characters can give the same
+/// string, so the same hash may come more than once.
+fn for_each_deletion(chars: &[char], max: usize, mut f: impl FnMut(u32)) {
+    for deleted in 0u32..1 << chars.len() {
+        if deleted.count_ones() as usize > max {
+            continue;
+        }
+        let mut hash = 0x811c_9dc5_u32;
+        for (i, &c) in chars.iter().enumerate() {
+            if deleted & (1 << i) == 0 {
+                hash = (hash ^ c as u32).wrapping_mul(0x0100_0193);
+            }
+        }
+        f(hash);
+    }
+}
+
+/// Deletion hash -> names, for one end of every name.
+///
+/// Entries are `hash << 32 | name index`, sorted. A directory over the top bits of the
+/// hash finds the few entries of one hash with a single memory access, where a binary
+/// search would take twenty.
+#[derive(Debug, Clone, Default)]
+struct DeletionIndex {
+    entries: Vec<u64>,
+    /// Entries whose hash has top bits `b` are `entries[directory[b]..directory[b + 1]]`.
+    directory: Vec<u32>,
+    shift: u32,
+}
+
+impl DeletionIndex {
+    fn new<'n>(names: impl ExactSizeIterator<Item = &'n str>, end: End) -> Self {
+        let mut entries = Vec::with_capacity(names.len() * 22);
+        for (i, name) in names.enumerate() {
+            let (chars, n) = end.of(name);
+            for_each_deletion(&chars[..n], MAX_EDITS, |hash| {
+                entries.push(u64::from(hash) << 32 | i as u64);
+            });
+        }
+        entries.sort_unstable();
+        entries.dedup();
+        let bits = (usize::BITS - entries.len().leading_zeros()).clamp(1, 24);
+        let shift = 32 - bits;
+        let mut directory = Vec::with_capacity((1 << bits) + 1);
+        let mut at = 0;
+        for bucket in 0..=1u64 << bits {
+            while at < entries.len() && (entries[at] >> 32) >> shift < bucket {
+                at += 1;
+            }
+            directory.push(at as u32);
+        }
+        DeletionIndex {
+            entries,
+            directory,
+            shift,
+        }
+    }
+
+    /// The entries for `hash`: name indexes in their low 32 bits.
+    fn get(&self, hash: u32) -> &[u64] {
+        let bucket = (hash >> self.shift) as usize;
+        let (Some(&from), Some(&to)) = (self.directory.get(bucket), self.directory.get(bucket + 1))
+        else {
+            return &[];
+        };
+        let run = &self.entries[from as usize..to as usize];
+        let start = run.partition_point(|&e| ((e >> 32) as u32) < hash);
+        let len = run[start..]
+            .iter()
+            .take_while(|&&e| (e >> 32) as u32 == hash)
+            .count();
+        &run[start..start + len]
     }
 }
 
@@ -71,89 +177,118 @@ fn char_set(name: &str) -> u64 {
     })
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    chars: u64,
-    /// Index into `Suggester::sorted`.
-    name: u32,
-}
-
 /// Every normalised slug and alias, arranged for prefix and near-miss searches.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Suggester {
-    /// `(name, topic index)`, sorted by name, so a prefix is a contiguous run.
-    sorted: Vec<(String, usize)>,
-    /// `by_len[n]` holds the names that are `n` characters long.
-    by_len: Vec<Vec<Entry>>,
+    /// Every name, sorted (so a prefix is a contiguous run) and stored back to back: the
+    /// few hundred names a search touches are then a few cache lines apart, not scattered
+    /// over the heap. Name `i` is `text[ends[i - 1]..ends[i]]`.
+    text: String,
+    ends: Vec<u32>,
+    /// For each name: its topic, its length in characters (at most 255) and its
+    /// `char_set`; small and separate so ruling a candidate out rarely touches its text.
+    topics: Vec<u32>,
+    lens: Vec<u8>,
+    sets: Vec<u64>,
+    heads: DeletionIndex,
+    tails: DeletionIndex,
 }
 
 impl Suggester {
     pub(super) fn new(names: &HashMap<String, usize>) -> Self {
-        let mut sorted: Vec<(String, usize)> = names.iter().map(|(n, &t)| (n.clone(), t)).collect();
+        let mut sorted: Vec<(&str, usize)> = names.iter().map(|(n, &t)| (n.as_str(), t)).collect();
         sorted.sort_unstable();
-        let mut by_len: Vec<Vec<Entry>> = Vec::new();
-        for (i, (name, _)) in sorted.iter().enumerate() {
-            let len = name.chars().count();
-            if by_len.len() <= len {
-                by_len.resize_with(len + 1, Vec::new);
-            }
-            by_len[len].push(Entry {
-                chars: char_set(name),
-                name: i as u32,
-            });
+        let mut text = String::with_capacity(sorted.iter().map(|(n, _)| n.len()).sum());
+        let mut ends = Vec::with_capacity(sorted.len());
+        for (name, _) in &sorted {
+            text.push_str(name);
+            ends.push(text.len() as u32);
         }
-        Suggester { sorted, by_len }
+        let names = || sorted.iter().map(|(n, _)| *n);
+        Suggester {
+            topics: sorted.iter().map(|(_, t)| *t as u32).collect(),
+            lens: names().map(|n| n.chars().count().min(255) as u8).collect(),
+            sets: names().map(char_set).collect(),
+            heads: DeletionIndex::new(names(), End::Head),
+            tails: DeletionIndex::new(names(), End::Tail),
+            text,
+            ends,
+        }
     }
 
-    /// Topics whose names start with `query` or are a few edits away from it, best first,
-    /// at most `limit` and each topic once. `query` must already be normalised.
+    fn name(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// Topics whose names start with `query` or are a typo or two away from it, best
+    /// first, at most `limit`, each topic once. `query` must already be normalised.
     pub(super) fn suggest(&self, query: &str, limit: usize) -> Vec<usize> {
         let len = query.chars().count();
-        if len == 0 || limit == 0 {
+        if len < MIN_FUZZY_LEN || limit == 0 {
             return Vec::new();
         }
-        // (score, name length, topic): higher score first, then the shorter name.
-        let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
-        let mut consider = |name: &str, topic: usize| {
-            let score = strsim::jaro_winkler(query, name);
-            candidates.push((score, name.len(), topic));
-        };
+        let mut close: Vec<u32> = Vec::new();
 
-        if len >= MIN_FUZZY_LEN {
-            let start = self.sorted.partition_point(|(n, _)| n.as_str() < query);
-            for (name, topic) in self.sorted[start..]
-                .iter()
-                .take(MAX_PREFIX_SCAN)
-                .take_while(|(n, _)| n.starts_with(query))
-            {
-                consider(name, *topic);
-            }
-        }
-
-        let budget = edit_budget(len);
-        if budget > 0 {
-            let query_chars = char_set(query);
-            let lengths = len.saturating_sub(budget)..=len + budget;
-            for bucket in lengths.filter_map(|n| self.by_len.get(n)) {
-                for entry in bucket {
-                    if (entry.chars ^ query_chars).count_ones() as usize > 2 * budget {
-                        continue;
-                    }
-                    let (name, topic) = &self.sorted[entry.name as usize];
-                    // Prefix matches were already considered above.
-                    if name.starts_with(query) {
-                        continue;
-                    }
-                    if strsim::osa_distance(query, name) <= budget {
-                        consider(name, *topic);
-                    }
+        let start = {
+            let (mut low, mut high) = (0, self.ends.len());
+            while low < high {
+                let middle = (low + high) / 2;
+                if self.name(middle) < query {
+                    low = middle + 1;
+                } else {
+                    high = middle;
                 }
             }
+            low
+        };
+        let prefixed = (start..self.ends.len())
+            .take(MAX_PREFIX_SCAN)
+            .take_while(|&i| self.name(i).starts_with(query))
+            .count();
+        close.extend((start..start + prefixed).map(|i| i as u32));
+
+        let budget = edit_budget(len);
+        let candidates = self.candidates(query, budget);
+        let pattern = Pattern::new(query);
+        let query_set = char_set(query);
+        for i in candidates {
+            let i = i as usize;
+            // Cheap exact lower bounds first: length, then character set.
+            if usize::from(self.lens[i]).abs_diff(len.min(255)) > budget
+                || (self.sets[i] ^ query_set).count_ones() as usize > 2 * budget
+            {
+                continue;
+            }
+            let name = self.name(i);
+            if name.starts_with(query) {
+                continue;
+            }
+            let distance = match &pattern {
+                Some(pattern) => pattern.distance(name),
+                None => strsim::osa_distance(query, name),
+            };
+            if distance <= budget {
+                close.push(i as u32);
+            }
         }
 
-        candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let mut topics = Vec::with_capacity(limit);
-        for (_, _, topic) in candidates {
+        // Best first: closest by Jaro-Winkler (which favours a shared start), then the
+        // shorter name, then file order.
+        let mut ranked: Vec<(f64, u8, usize)> = close
+            .into_iter()
+            .map(|i| {
+                let i = i as usize;
+                (
+                    strsim::jaro_winkler(query, self.name(i)),
+                    self.lens[i],
+                    self.topics[i] as usize,
+                )
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let mut topics = Vec::with_capacity(limit.min(ranked.len()));
+        for (_, _, topic) in ranked {
             if !topics.contains(&topic) {
                 topics.push(topic);
                 if topics.len() == limit {
@@ -162,6 +297,130 @@ impl Suggester {
             }
         }
         topics
+    }
+
+    /// Indexes of the names that may be within `budget` edits of `query`, each once:
+    /// those sharing a deletion hash with it at whichever end finds fewer.
+    fn candidates(&self, query: &str, budget: usize) -> Vec<u32> {
+        fn lookups<'s>(
+            index: &'s DeletionIndex,
+            end: End,
+            query: &str,
+            budget: usize,
+        ) -> Vec<&'s [u64]> {
+            let (chars, n) = end.of(query);
+            let mut runs = Vec::with_capacity(22);
+            for_each_deletion(&chars[..n], budget, |hash| runs.push(index.get(hash)));
+            runs
+        }
+        // Looking an end up costs a cache miss or two per deletion; skip the tails when
+        // the heads already give few names.
+        const FEW: usize = 64;
+        let size = |runs: &[&[u64]]| runs.iter().map(|r| r.len()).sum::<usize>();
+        let heads = lookups(&self.heads, End::Head, query, budget);
+        let runs = if size(&heads) <= FEW {
+            heads
+        } else {
+            let tails = lookups(&self.tails, End::Tail, query, budget);
+            if size(&heads) <= size(&tails) {
+                heads
+            } else {
+                tails
+            }
+        };
+        let mut seen = vec![0u64; self.ends.len().div_ceil(64)];
+        let mut out = Vec::new();
+        for &e in runs.iter().flat_map(|run| run.iter()) {
+            let i = e as u32 as usize;
+            if seen[i / 64] & (1 << (i % 64)) == 0 {
+                seen[i / 64] |= 1 << (i % 64);
+                out.push(i as u32);
+            }
+        }
+        out
+    }
+}
+
+/// The query, prepared for computing its edit distance to many names.
+///
+/// Uses Hyyrö's bit-parallel algorithm for the optimal string alignment distance
+/// (insertions, deletions, substitutions and swaps of neighbours): one pass over the name
+/// with a handful of word operations per character, and no allocation.
+struct Pattern {
+    len: usize,
+    /// For each ASCII character, the positions in the query where it occurs.
+    ascii: [u64; 128],
+    /// The same for other characters.
+    other: Vec<(char, u64)>,
+}
+
+impl Pattern {
+    /// `None` if the query is too long for one machine word.
+    fn new(query: &str) -> Option<Pattern> {
+        let mut pattern = Pattern {
+            len: 0,
+            ascii: [0; 128],
+            other: Vec::new(),
+        };
+        for (i, c) in query.chars().enumerate() {
+            if i >= 64 {
+                return None;
+            }
+            let bit = 1u64 << i;
+            if c.is_ascii() {
+                pattern.ascii[c as usize] |= bit;
+            } else if let Some(entry) = pattern.other.iter_mut().find(|(o, _)| *o == c) {
+                entry.1 |= bit;
+            } else {
+                pattern.other.push((c, bit));
+            }
+            pattern.len = i + 1;
+        }
+        Some(pattern)
+    }
+
+    fn positions(&self, c: char) -> u64 {
+        if c.is_ascii() {
+            self.ascii[c as usize]
+        } else {
+            self.other
+                .iter()
+                .find(|(o, _)| *o == c)
+                .map_or(0, |(_, bits)| *bits)
+        }
+    }
+
+    /// The optimal string alignment distance between the query and `name`.
+    fn distance(&self, name: &str) -> usize {
+        let m = self.len;
+        if m == 0 {
+            return name.chars().count();
+        }
+        let last = 1u64 << (m - 1);
+        let mut vp: u64 = u64::MAX >> (64 - m);
+        let mut vn: u64 = 0;
+        let mut d0: u64 = 0;
+        let mut previous: u64 = 0;
+        let mut score = m;
+        for c in name.chars() {
+            let pm = self.positions(c);
+            // Swaps of neighbours: positions where this and the previous character match
+            // the query the other way round.
+            let tr = ((!d0 & pm) << 1) & previous;
+            d0 = (((pm & vp).wrapping_add(vp)) ^ vp) | pm | vn | tr;
+            let hp = vn | !(d0 | vp);
+            let hn = d0 & vp;
+            if hp & last != 0 {
+                score += 1;
+            } else if hn & last != 0 {
+                score -= 1;
+            }
+            let x = (hp << 1) | 1;
+            vn = x & d0;
+            vp = (hn << 1) | !(x | d0);
+            previous = pm;
+        }
+        score
     }
 }
 
@@ -200,19 +459,112 @@ mod tests {
     }
 
     #[test]
-    fn char_set_difference_never_exceeds_twice_the_edit_distance() {
-        let pairs = [
-            ("schengen", "schnegen"),
-            ("schengen", "shengen"),
-            ("nord-stream", "nord-steam"),
-            ("rwanda", "rwnada"),
-            ("mh17", "mh71"),
-            ("belarus", "bëlarus"),
+    fn bit_parallel_distance_agrees_with_strsim() {
+        let words = [
+            "schengen",
+            "schnegen",
+            "shengen",
+            "schengen-area",
+            "nord-stream",
+            "nord-steam",
+            "rwanda",
+            "rwnada",
+            "mh17",
+            "mh71",
+            "belarus",
+            "bëlarus",
+            "",
+            "a",
+            "ab",
+            "ba",
         ];
-        for (a, b) in pairs {
-            let edits = strsim::osa_distance(a, b);
-            let differ = (char_set(a) ^ char_set(b)).count_ones() as usize;
-            assert!(differ <= 2 * edits, "{a} vs {b}: {differ} > 2 * {edits}");
+        for a in words {
+            let pattern = Pattern::new(a).unwrap();
+            for b in words {
+                assert_eq!(
+                    pattern.distance(b),
+                    strsim::osa_distance(a, b),
+                    "{a} vs {b}"
+                );
+            }
+        }
+    }
+
+    /// xorshift, so failures reproduce.
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn bit_parallel_distance_agrees_with_strsim_on_random_pairs() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let alphabet: Vec<char> = "abcé-".chars().collect();
+        let word = |state: &mut u64| -> String {
+            let len = (next(state) % 20) as usize;
+            (0..len)
+                .map(|_| alphabet[(next(state) % alphabet.len() as u64) as usize])
+                .collect()
+        };
+        for _ in 0..20_000 {
+            let (a, b) = (word(&mut state), word(&mut state));
+            let pattern = Pattern::new(&a).unwrap();
+            assert_eq!(
+                pattern.distance(&b),
+                strsim::osa_distance(&a, &b),
+                "{a} vs {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_name_within_two_edits_is_a_candidate() {
+        // Random names, each probed with random one- and two-edit typos: the delete index
+        // must never miss a name that the brute-force distance says is close enough.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let alphabet: Vec<char> = "abcdeiou-".chars().collect();
+        let random_word = |state: &mut u64, len: usize| -> String {
+            (0..len)
+                .map(|_| alphabet[(next(state) % alphabet.len() as u64) as usize])
+                .collect()
+        };
+        let names: HashMap<String, usize> = (0..300)
+            .map(|i| (random_word(&mut state, 3 + i % 9), i))
+            .collect();
+        let s = Suggester::new(&names);
+        let all: Vec<&String> = names.keys().collect();
+        for round in 0..3000 {
+            let target = all[round % all.len()];
+            let mut query: Vec<char> = target.chars().collect();
+            for _ in 0..1 + round % 2 {
+                let at = (next(&mut state) % (query.len() as u64 + 1)) as usize;
+                let c = alphabet[(next(&mut state) % alphabet.len() as u64) as usize];
+                match next(&mut state) % 4 {
+                    0 => query.insert(at, c),
+                    1 if at < query.len() => {
+                        query.remove(at);
+                    }
+                    2 if at < query.len() => query[at] = c,
+                    _ if at + 1 < query.len() => query.swap(at, at + 1),
+                    _ => {}
+                }
+            }
+            let query: String = query.into_iter().collect();
+            let budget = edit_budget(query.chars().count());
+            let expected: Vec<usize> = names
+                .iter()
+                .filter(|(n, _)| {
+                    strsim::osa_distance(&query, n) <= budget
+                        || (query.len() >= MIN_FUZZY_LEN && n.starts_with(&query))
+                })
+                .map(|(_, &t)| t)
+                .collect();
+            let got = s.suggest(&query, usize::MAX);
+            for t in expected {
+                assert!(got.contains(&t), "{query:?} should suggest {t}");
+            }
         }
     }
 
