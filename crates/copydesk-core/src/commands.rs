@@ -5,8 +5,6 @@
 //! warning. The connector decides where the answer goes (a reply, a thread, the editors'
 //! room); the desk decides what it says.
 
-use std::fmt::Write as _;
-
 use jiff::civil::Date;
 
 use crate::Checker;
@@ -456,23 +454,19 @@ fn source_line(source: &crate::knowledge::Source) -> Vec<Inline> {
 }
 
 fn review_line(topic: &Topic, today: Date, version: &str) -> Vec<Inline> {
-    let mut text = format!(
+    let reviewed = format!(
         "Last reviewed {} · knowledge file version {version}",
         topic.updated
     );
-    let mut line = Vec::new();
-    if topic.is_stale(today) {
-        if let Some(due) = topic.review_due() {
-            let _ = write!(text, ". ");
-            line.push(Inline::text(text));
-            line.push(Inline::strong(format!(
+    match topic.review_due().filter(|_| topic.is_stale(today)) {
+        Some(due) => vec![
+            Inline::text(format!("{reviewed}. ")),
+            Inline::strong(format!(
                 "Stale: review was due {due}; check for newer developments before relying on it."
-            )));
-            return line;
-        }
+            )),
+        ],
+        None => vec![Inline::text(reviewed)],
     }
-    line.push(Inline::text(text));
-    line
 }
 
 /// User input shortened for echoing back, so a pasted article never fills the room.
@@ -481,5 +475,254 @@ fn echo(text: &str) -> String {
     match text.char_indices().nth(ECHO_LIMIT) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../examples/knowledge.toml");
+
+    fn desk(prefix: &str) -> Desk {
+        let kb = KnowledgeBase::parse("knowledge.toml", EXAMPLE).expect("example file is valid");
+        Desk::new(kb, Checker::default(), prefix)
+    }
+
+    fn today() -> Date {
+        jiff::civil::date(2026, 11, 26)
+    }
+
+    fn answer(desk: &Desk, message: &str) -> (&'static str, String) {
+        match desk.handle(message, today()) {
+            Outcome::Answer { command, reply } => (command, reply.to_plain()),
+            other => panic!("expected an answer to {message:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn context_answer_carries_summary_facts_sources_and_review_date() {
+        let desk = desk("!");
+        let (command, text) = answer(&desk, "!context bulgaria-schengen");
+        assert_eq!(command, "context");
+        let topic = &desk.knowledge().topics()[0];
+        assert!(text.contains(&topic.title));
+        assert!(text.contains(&topic.summary));
+        for fact in &topic.facts {
+            assert!(text.contains(&fact.text), "missing fact {:?}", fact.text);
+        }
+        for source in &topic.sources {
+            assert!(text.contains(&source.url) && text.contains(&source.title));
+        }
+        assert!(text.contains(&format!("Last reviewed {}", topic.updated)));
+        assert!(text.contains(desk.knowledge().version()));
+    }
+
+    #[test]
+    fn context_lists_open_allegations_with_who_made_them() {
+        let desk = desk("!");
+        let (_, text) = answer(&desk, "!context bulgaria-schengen");
+        let topic = &desk.knowledge().topics()[0];
+        let open: Vec<_> = topic
+            .allegations
+            .iter()
+            .filter(|a| a.status.is_open())
+            .collect();
+        assert!(!open.is_empty());
+        for allegation in open {
+            assert!(text.contains(&allegation.claim));
+            assert!(text.contains(&allegation.made_by.name));
+        }
+    }
+
+    #[test]
+    fn context_accepts_aliases_in_any_case() {
+        let desk = desk("!");
+        let topic = &desk.knowledge().topics()[0];
+        let alias = topic.aliases.first().expect("example topic has an alias");
+        let (_, text) = answer(&desk, &format!("!context {}", alias.to_uppercase()));
+        assert!(text.contains(&topic.title), "{text}");
+    }
+
+    #[test]
+    fn misspelled_topic_gets_did_you_mean() {
+        let (_, text) = answer(&desk("!"), "!context bulgaria-shengen");
+        assert!(text.contains("Did you mean `bulgaria-schengen`"), "{text}");
+    }
+
+    #[test]
+    fn nonsense_topic_points_to_the_topic_list() {
+        let (_, text) = answer(&desk("!"), "!context qqqqzzzz");
+        assert!(text.contains("No topic `qqqqzzzz`"), "{text}");
+        assert!(text.contains("`!context` lists every topic"), "{text}");
+    }
+
+    #[test]
+    fn context_without_topic_lists_every_topic() {
+        let desk = desk("!");
+        let (_, text) = answer(&desk, "!context");
+        for topic in desk.knowledge().topics() {
+            assert!(text.contains(&topic.slug), "missing {}", topic.slug);
+        }
+    }
+
+    #[test]
+    fn stale_topic_says_so() {
+        let desk = desk("!");
+        let topic = desk
+            .knowledge()
+            .topics()
+            .iter()
+            .find(|t| t.review_due().is_some())
+            .expect("a topic with a review period");
+        let due = topic.review_due().unwrap();
+        let after = due.checked_add(jiff::Span::new().days(1)).unwrap();
+        let stale = desk.command(&format!("context {}", topic.slug), after);
+        let fresh = desk.command(&format!("context {}", topic.slug), topic.updated);
+        let text = |o: Outcome| match o {
+            Outcome::Answer { reply, .. } => reply.to_plain(),
+            _ => unreachable!(),
+        };
+        assert!(text(stale).contains(&format!("Stale: review was due {due}")));
+        assert!(!text(fresh).contains("Stale"));
+    }
+
+    #[test]
+    fn sources_lists_outlet_title_link_and_date() {
+        let desk = desk("!");
+        let (_, text) = answer(&desk, "!sources bulgaria-schengen");
+        for source in &desk.knowledge().topics()[0].sources {
+            assert!(text.contains(&source.outlet));
+            assert!(text.contains(&format!(
+                "“{}” <{}> ({})",
+                source.title, source.url, source.date
+            )));
+        }
+    }
+
+    #[test]
+    fn commands_without_required_argument_show_usage() {
+        let desk = desk("!");
+        assert!(
+            answer(&desk, "!sources")
+                .1
+                .starts_with("Usage: `!sources <topic>`")
+        );
+        assert!(
+            answer(&desk, "!check")
+                .1
+                .starts_with("Usage: `!check <text>`")
+        );
+    }
+
+    #[test]
+    fn help_is_generated_from_the_command_table_with_the_prefix() {
+        let desk = desk("?");
+        let (_, text) = answer(&desk, "?help");
+        for command in COMMANDS {
+            assert!(text.contains(&format!("`?{}", command.name)), "{text}");
+            assert!(text.contains(command.summary));
+        }
+    }
+
+    #[test]
+    fn prefix_is_configurable() {
+        let desk = desk("cd:");
+        assert!(matches!(
+            desk.handle("cd:help", today()),
+            Outcome::Answer {
+                command: "help",
+                ..
+            }
+        ));
+        assert!(matches!(
+            desk.handle("!help", today()),
+            Outcome::Checked { .. }
+        ));
+    }
+
+    #[test]
+    fn prefix_without_a_word_is_ordinary_chat() {
+        let desk = desk("!");
+        assert!(matches!(
+            desk.handle("!!!", today()),
+            Outcome::Checked { warning: None, .. }
+        ));
+        assert!(matches!(
+            desk.handle("! wow", today()),
+            Outcome::Checked { warning: None, .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_command_suggests_the_closest() {
+        let (command, text) = answer(&desk("!"), "!contxt bulgaria");
+        assert_eq!(command, "unknown");
+        assert!(text.contains("Did you mean `!context`?"), "{text}");
+    }
+
+    #[test]
+    fn blank_messages_are_ignored() {
+        assert_eq!(desk("!").handle(" \n\t ", today()), Outcome::Ignored);
+    }
+
+    #[test]
+    fn unattributed_known_allegation_gets_a_warning_naming_the_accuser() {
+        let desk = desk("!");
+        let Outcome::Checked { report, warning } = desk.handle(
+            "so russian intelligence is basically helping the smugglers",
+            today(),
+        ) else {
+            panic!("expected a checked message");
+        };
+        assert_eq!(report.verdict(), Verdict::Flag);
+        let text = warning.expect("a warning").to_plain();
+        assert!(text.starts_with("Attribution needed"), "{text}");
+        assert!(text.contains("Daniel Mitov"), "{text}");
+        assert!(text.contains("Attribute it, e.g. `"), "{text}");
+    }
+
+    #[test]
+    fn attributed_allegation_gets_no_warning() {
+        let outcome = desk("!").handle(
+            "Mitov told The Times that Russian intelligence is helping smugglers.",
+            today(),
+        );
+        assert!(
+            matches!(outcome, Outcome::Checked { warning: None, .. }),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn check_command_reports_each_sentence() {
+        let (_, text) = answer(
+            &desk("!"),
+            "!check The summit is on Monday. Russian intelligence is helping the smugglers.",
+        );
+        assert!(
+            text.starts_with("1 of 2 sentences need attention."),
+            "{text}"
+        );
+        assert!(text.contains("OK The summit is on Monday."), "{text}");
+        assert!(text.contains("FLAG Russian intelligence"), "{text}");
+    }
+
+    #[test]
+    fn check_command_escapes_user_text_in_html() {
+        let desk = desk("!");
+        let Outcome::Answer { reply, .. } = desk.handle("!check <b>hi</b> & bye", today()) else {
+            panic!()
+        };
+        let html = reply.to_html();
+        assert!(html.contains("&lt;b&gt;hi&lt;/b&gt; &amp; bye"), "{html}");
+    }
+
+    #[test]
+    fn long_user_input_is_cut_when_echoed() {
+        let long_topic = "x".repeat(500);
+        let (_, text) = answer(&desk("!"), &format!("!context {long_topic}"));
+        assert!(text.len() < 300, "{text}");
+        assert!(text.contains('…'));
     }
 }

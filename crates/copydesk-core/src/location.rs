@@ -50,8 +50,7 @@ impl fmt::Display for LocatedErrors {
 
 impl LocatedErrors {
     pub fn sorted(mut self) -> Self {
-        self.0
-            .sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+        self.0.sort_by_key(|e| (e.line, e.column));
         self.0.dedup();
         self
     }
