@@ -979,9 +979,9 @@ updated = 2025-03-01
             [
                 "k.toml:26:27: empty match term; write a word or phrase, or remove it",
                 "k.toml:26:32: empty match group; add at least one term or remove the group",
-                "k.toml:26:37: match term \"lock* out\" has `*` before its end; `*` may only end a term (smuggl* matches smuggler and smuggling)",
+                "k.toml:26:37: match term \"lock* out\" has \"*\" before its end; \"*\" may only end a term (smuggl* matches smuggler and smuggling)",
                 "k.toml:26:50: match term \"lock-out!\" contains '!'; use letters, digits, single spaces, hyphens and apostrophes",
-                "k.toml:26:63: wildcard term \"lo*\" would match too many words; give at least three letters before `*`",
+                "k.toml:26:63: wildcard term \"lo*\" would match too many words; give at least three letters before \"*\"",
             ]
         );
     }

@@ -2,8 +2,9 @@
 //!
 //! Each allegation lists groups of match terms; it is restated when every group has a term
 //! somewhere in the text. All terms of all allegations go into one Aho-Corasick automaton
-//! built when the file is loaded, so checking a message is one pass over its bytes, and the
-//! work after that depends on the hits found, not on how many allegations the file holds.
+//! built when the file is loaded, so checking a message is one pass over its bytes. The
+//! work after that depends on which terms the text contains and how many allegations are
+//! anchored on them (see `Matcher`), never on a scan over every allegation.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -41,7 +42,7 @@ impl KnowledgeBase {
     }
 }
 
-/// At most this many groups per allegation: progress is tracked in one `u64` bitmask.
+/// At most this many groups per allegation; more is surely a mistake in the file.
 pub(super) const MAX_GROUPS: usize = 64;
 
 /// A match term as the matcher uses it: `smuggl*` is the prefix `smuggl`.
@@ -77,7 +78,7 @@ pub(super) fn check_term(raw: &str) -> Result<(&str, bool), String> {
     };
     if body.contains('*') {
         return Err(format!(
-            "match term {raw:?} has `*` before its end; `*` may only end a term (smuggl* matches smuggler and smuggling)"
+            "match term {raw:?} has \"*\" before its end; \"*\" may only end a term (smuggl* matches smuggler and smuggling)"
         ));
     }
     if let Some(c) = body
@@ -102,7 +103,7 @@ pub(super) fn check_term(raw: &str) -> Result<(&str, bool), String> {
     }
     if prefix && body.chars().count() < 3 {
         return Err(format!(
-            "wildcard term {raw:?} would match too many words; give at least three letters before `*`"
+            "wildcard term {raw:?} would match too many words; give at least three letters before \"*\""
         ));
     }
     Ok((body, prefix))
