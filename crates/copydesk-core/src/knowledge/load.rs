@@ -1029,6 +1029,40 @@ updated = 2025-03-01
         );
     }
 
+    #[test]
+    fn header_line_inside_a_multiline_string_is_text_not_a_new_topic() {
+        let text = good_with(
+            "summary = \"Fares rose in spring.\"",
+            "summary = \"\"\"\nFares rose in spring.\n[[topic]]\nslug = \"not-a-topic\"\n\"\"\"",
+        );
+        let kb = load(&text);
+        assert_eq!(kb.topics().len(), 2);
+        assert!(kb.topics()[1].summary.contains("[[topic]]"));
+    }
+
+    #[test]
+    fn table_after_the_topics_is_reported_where_it_is() {
+        let text = format!("{GOOD}\n[extra]\nnote = 1\n");
+        assert_eq!(
+            problems(&text),
+            ["k.toml:35:2: unknown field \"extra\" in the knowledge file; known fields: topic"]
+        );
+    }
+
+    #[test]
+    fn problems_in_later_topics_point_at_their_own_lines() {
+        let text = format!(
+            "{GOOD}\n[[topic]]\nslug = \"docks\"\ntitle = \"\"\nsummary = \"S\"\nupdated = 2025-01-01\n"
+        );
+        assert_eq!(
+            problems(&text),
+            [
+                "k.toml:36:8: slug \"docks\" is already a name of topic \"harbour-strike\" (line 4); slugs and aliases must be unique across topics, ignoring case",
+                "k.toml:37:9: \"title\" in topic is empty; write a value or remove the line",
+            ]
+        );
+    }
+
     /// A small deterministic pseudo-random sequence (xorshift), so failures reproduce.
     fn xorshift(state: &mut u64) -> u64 {
         *state ^= *state << 13;
