@@ -8,6 +8,7 @@
 use jiff::civil::Date;
 
 use crate::Checker;
+use crate::admin::{self, AdminRequest, Caller};
 use crate::checker::{Finding, MessageReport, Verdict};
 use crate::knowledge::{KnowledgeBase, Lookup, Topic};
 use crate::reply::{Inline, Reply};
@@ -38,13 +39,39 @@ pub enum Outcome {
     },
 }
 
+/// What a connector that knows who is asking does with a command line (see
+/// [`Desk::command_as`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Send this answer, as [`Desk::command`] would: an ordinary answer, a usage line, or
+    /// the polite refusal of an admin command for someone who is not an editor.
+    Outcome(Outcome),
+    /// An editor's admin command, validated: the connector carries it out and answers
+    /// with the reply [`admin`] renders for it.
+    Admin {
+        command: &'static str,
+        request: AdminRequest,
+    },
+}
+
 /// One entry of the command table. `!help` is generated from this table.
 pub struct Command {
     pub name: &'static str,
     /// Argument synopsis shown by `!help`, e.g. `<topic>`.
     pub args: &'static str,
     pub summary: &'static str,
-    run: fn(&Desk, &str, Date) -> Reply,
+    /// Only editors may run it; everyone else gets a polite refusal.
+    pub editors_only: bool,
+    run: Run,
+}
+
+/// How a command is carried out.
+enum Run {
+    /// The desk answers it on its own.
+    Answer(fn(&Desk, &str, Date) -> Reply),
+    /// The desk validates it into an [`AdminRequest`] for the connector (or explains what
+    /// is wrong with the arguments).
+    Admin(fn(&str) -> Result<AdminRequest, String>),
 }
 
 /// Every command the desk answers, in the order `!help` lists them.
@@ -53,25 +80,64 @@ pub const COMMANDS: &[Command] = &[
         name: "context",
         args: "[topic]",
         summary: "sourced background on a topic; without a topic, the list of topics",
-        run: Desk::context,
+        editors_only: false,
+        run: Run::Answer(Desk::context),
     },
     Command {
         name: "sources",
         args: "<topic>",
         summary: "the sources behind a topic, with outlet, title, link and date",
-        run: Desk::sources,
+        editors_only: false,
+        run: Run::Answer(Desk::sources),
     },
     Command {
         name: "check",
         args: "<text>",
         summary: "check a draft for unattributed allegations, sentence by sentence",
-        run: Desk::check_draft,
+        editors_only: false,
+        run: Run::Answer(Desk::check_draft),
     },
     Command {
         name: "help",
         args: "",
         summary: "this list",
-        run: Desk::help,
+        editors_only: false,
+        run: Run::Answer(Desk::help),
+    },
+    Command {
+        name: "mode",
+        args: "<commands|warn|editors|off>",
+        summary: "what I do in this room: answer commands only, warn in the room, warn in the editors' room, or stay silent",
+        editors_only: true,
+        run: Run::Admin(admin::parse_mode),
+    },
+    Command {
+        name: "mute",
+        args: "<duration|off>",
+        summary: "no attribution warnings in this room for a while (30m, 2h, 1d)",
+        editors_only: true,
+        run: Run::Admin(admin::parse_mute),
+    },
+    Command {
+        name: "stats",
+        args: "[today|7d|4w|all]",
+        summary: "messages checked, warnings by verdict and rule, most repeated allegations, false-alarm rates",
+        editors_only: true,
+        run: Run::Admin(admin::parse_stats),
+    },
+    Command {
+        name: "stale",
+        args: "",
+        summary: "topics past their review date",
+        editors_only: true,
+        run: Run::Answer(Desk::stale),
+    },
+    Command {
+        name: "reload",
+        args: "",
+        summary: "reload the knowledge file and lexicons now",
+        editors_only: true,
+        run: Run::Admin(admin::parse_reload),
     },
 ];
 
@@ -112,25 +178,57 @@ impl Desk {
     }
 
     /// Runs a command line without its prefix (`context bulgaria`), as when the bot is
-    /// addressed by a mention instead of the prefix.
+    /// addressed by a mention instead of the prefix. The caller is taken for someone who
+    /// is not an editor: admin commands get the polite refusal.
     pub fn command(&self, command_line: &str, today: Date) -> Outcome {
+        match self.command_as(command_line, today, Caller::MEMBER) {
+            Action::Outcome(outcome) => outcome,
+            Action::Admin { .. } => unreachable!("only editors get admin requests"),
+        }
+    }
+
+    /// Runs a command line for a caller the connector knows: an editor's admin command
+    /// comes back as an [`Action::Admin`] for the connector to carry out; everything else
+    /// is answered as by [`Desk::command`].
+    pub fn command_as(&self, command_line: &str, today: Date, caller: Caller) -> Action {
         let command_line = command_line.trim();
         let (name, args) = command_line
             .split_once(char::is_whitespace)
             .map_or((command_line, ""), |(n, a)| (n, a.trim()));
         let name_lower = name.to_lowercase();
-        let reply = match COMMANDS.iter().find(|c| c.name == name_lower) {
-            Some(command) => {
-                return Outcome::Answer {
-                    command: command.name,
-                    reply: (command.run)(self, args, today),
-                };
-            }
-            None => self.unknown_command(name),
+        let Some(command) = COMMANDS.iter().find(|c| c.name == name_lower) else {
+            return Action::Outcome(Outcome::Answer {
+                command: "unknown",
+                reply: self.unknown_command(name),
+            });
         };
-        Outcome::Answer {
-            command: "unknown",
-            reply,
+        let answer = |reply| {
+            Action::Outcome(Outcome::Answer {
+                command: command.name,
+                reply,
+            })
+        };
+        if command.editors_only && !caller.is_editor {
+            return answer(admin::refusal(&self.prefix, command.name));
+        }
+        match command.run {
+            Run::Answer(run) => answer(run(self, args, today)),
+            Run::Admin(parse) => match parse(args) {
+                Ok(request) => Action::Admin {
+                    command: command.name,
+                    request,
+                },
+                Err(problem) => answer(self.usage_because(command, &problem)),
+            },
+        }
+    }
+
+    /// Handles a message for a caller the connector knows: like [`Desk::handle`], with
+    /// admin commands as in [`Desk::command_as`].
+    pub fn handle_as(&self, message: &str, today: Date, caller: Caller) -> Action {
+        match self.strip_prefix(message.trim()) {
+            Some(command_line) => self.command_as(command_line, today, caller),
+            None => Action::Outcome(self.handle(message, today)),
         }
     }
 
@@ -173,10 +271,14 @@ impl Desk {
                 } else {
                     format!("{}{} {}", self.prefix, c.name, c.args)
                 };
-                vec![
+                let mut line = vec![
                     Inline::code(usage),
                     Inline::text(format!(" — {}", c.summary)),
-                ]
+                ];
+                if c.editors_only {
+                    line.push(Inline::emphasis(" (editors)"));
+                }
+                line
             })
             .collect();
         Reply::new()
@@ -351,16 +453,43 @@ impl Desk {
         Reply::new().paragraph(line)
     }
 
+    fn stale(&self, _args: &str, today: Date) -> Reply {
+        admin::stale(&self.knowledge, today)
+    }
+
+    /// The usage line after what was wrong with the arguments.
+    fn usage_because(&self, command: &Command, problem: &str) -> Reply {
+        let mut reply = self.usage(command.name);
+        if let Some(crate::reply::Block::Paragraph(line)) = reply.blocks.first_mut() {
+            let problem = capitalised(problem.trim_end_matches('.'));
+            line.insert(0, Inline::text(format!("{problem}. ")));
+        }
+        reply
+    }
+
     fn usage(&self, name: &str) -> Reply {
         let command = COMMANDS
             .iter()
             .find(|c| c.name == name)
             .expect("command in table");
+        let usage = if command.args.is_empty() {
+            format!("{}{}", self.prefix, command.name)
+        } else {
+            format!("{}{} {}", self.prefix, command.name, command.args)
+        };
         Reply::new().paragraph(vec![
             Inline::text("Usage: "),
-            Inline::code(format!("{}{} {}", self.prefix, command.name, command.args)),
+            Inline::code(usage),
             Inline::text(format!(" — {}", command.summary)),
         ])
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -716,6 +845,128 @@ mod tests {
         };
         let html = reply.to_html();
         assert!(html.contains("&lt;b&gt;hi&lt;/b&gt; &amp; bye"), "{html}");
+    }
+
+    #[test]
+    fn admin_commands_are_refused_politely_to_non_editors() {
+        let desk = desk("!");
+        for line in ["!mode warn", "!mute 1h", "!stats", "!stale", "!reload"] {
+            let (command, text) = answer(&desk, line);
+            assert_ne!(command, "unknown", "{line}");
+            assert!(text.starts_with("Sorry, `!"), "{line}: {text}");
+            assert!(text.contains("is for the editors"), "{text}");
+            let as_member = desk.handle_as(line, today(), Caller::MEMBER);
+            assert!(matches!(as_member, Action::Outcome(_)), "{line}");
+        }
+    }
+
+    #[test]
+    fn editors_admin_commands_become_requests() {
+        use crate::admin::{Mute, Period, RoomMode};
+        let desk = desk("!");
+        let request = |line: &str| match desk.handle_as(line, today(), Caller::EDITOR) {
+            Action::Admin { request, .. } => request,
+            other => panic!("expected an admin request for {line:?}, got {other:?}"),
+        };
+        assert_eq!(request("!mode warn"), AdminRequest::SetMode(RoomMode::Warn));
+        assert_eq!(
+            request("!MUTE 2h"),
+            AdminRequest::Mute(Mute::For(std::time::Duration::from_secs(7200)))
+        );
+        assert_eq!(request("!stats"), AdminRequest::Stats(Period::Days(7)));
+        assert_eq!(request("!stats all"), AdminRequest::Stats(Period::All));
+        assert_eq!(request("!reload"), AdminRequest::Reload);
+        assert!(matches!(
+            desk.command_as("mode off", today(), Caller::EDITOR),
+            Action::Admin {
+                command: "mode",
+                request: AdminRequest::SetMode(RoomMode::Off)
+            }
+        ));
+    }
+
+    #[test]
+    fn bad_admin_arguments_get_the_problem_and_usage() {
+        let desk = desk("!");
+        let Action::Outcome(Outcome::Answer { command, reply }) =
+            desk.handle_as("!mode loud", today(), Caller::EDITOR)
+        else {
+            panic!("expected an answer")
+        };
+        assert_eq!(command, "mode");
+        let text = reply.to_plain();
+        assert!(
+            text.starts_with("Unknown mode \"loud\" (expected commands, warn, editors or off). Usage: `!mode <commands|warn|editors|off>`"),
+            "{text}"
+        );
+        let Action::Outcome(Outcome::Answer { reply, .. }) =
+            desk.handle_as("!reload now", today(), Caller::EDITOR)
+        else {
+            panic!("expected an answer")
+        };
+        assert!(
+            reply.to_plain().contains("Usage: `!reload` —"),
+            "{}",
+            reply.to_plain()
+        );
+    }
+
+    #[test]
+    fn stale_for_an_editor_lists_topics_past_review() {
+        let desk = desk("!");
+        let topic = desk
+            .knowledge()
+            .topics()
+            .iter()
+            .find(|t| t.review_due().is_some())
+            .expect("a topic with a review period");
+        let after = topic
+            .review_due()
+            .unwrap()
+            .checked_add(jiff::Span::new().days(1))
+            .unwrap();
+        let Action::Outcome(Outcome::Answer { command, reply }) =
+            desk.command_as("stale", after, Caller::EDITOR)
+        else {
+            panic!()
+        };
+        assert_eq!(command, "stale");
+        let text = reply.to_plain();
+        let earliest = desk
+            .knowledge()
+            .topics()
+            .iter()
+            .map(|t| t.updated)
+            .min()
+            .unwrap();
+        assert!(
+            text.contains(&format!("`{}` — {}", topic.slug, topic.title)),
+            "{text}"
+        );
+        let Action::Outcome(Outcome::Answer { reply, .. }) =
+            desk.command_as("stale", earliest, Caller::EDITOR)
+        else {
+            panic!()
+        };
+        assert!(
+            reply
+                .to_plain()
+                .starts_with("No topic is past its review date")
+        );
+    }
+
+    #[test]
+    fn help_marks_admin_commands() {
+        let (_, text) = answer(&desk("!"), "!help");
+        assert!(
+            text.contains("`!mode <commands|warn|editors|off>` — "),
+            "{text}"
+        );
+        assert!(
+            text.contains("`!stale` — topics past their review date (editors)"),
+            "{text}"
+        );
+        assert!(text.contains("`!context [topic]` — sourced background on a topic; without a topic, the list of topics\n"), "{text}");
     }
 
     #[test]

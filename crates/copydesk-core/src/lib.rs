@@ -5,16 +5,20 @@
 //! read files, ask the clock for today's date and talk to Matrix or a terminal; they hand
 //! this crate strings and dates, and get back structured values to render.
 
+pub mod admin;
 pub mod checker;
 pub mod commands;
 pub mod eval;
+pub mod feedback;
 pub mod knowledge;
 pub mod lexicon;
 pub mod location;
 pub mod reply;
+pub mod synthetic;
 
+pub use admin::{AdminRequest, Caller};
 pub use checker::{Checker, Finding, MessageReport, SentenceReport, Verdict};
-pub use commands::{Desk, Outcome};
+pub use commands::{Action, Desk, Outcome};
 pub use knowledge::KnowledgeBase;
 pub use lexicon::Lexicon;
 pub use location::{Located, LocatedErrors};
