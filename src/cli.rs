@@ -61,13 +61,25 @@ pub struct DataArgs {
     pub today: Option<jiff::civil::Date>,
 }
 
-#[derive(Debug, Clone, Default, Args)]
+/// The command prefix when none is configured.
+pub const DEFAULT_PREFIX: &str = "!";
+
+#[derive(Debug, Clone, Args)]
 pub struct ConsoleArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Command prefix.
-    #[arg(long, default_value = "!")]
+    #[arg(long, default_value = DEFAULT_PREFIX, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub prefix: String,
+}
+
+impl Default for ConsoleArgs {
+    fn default() -> Self {
+        ConsoleArgs {
+            data: DataArgs::default(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

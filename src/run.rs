@@ -10,7 +10,8 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::cli::{
-    CheckArgs, ConsoleArgs, ContextArgs, DataArgs, EvalArgs, KbArgs, KbCommand, RunArgs, Status,
+    CheckArgs, ConsoleArgs, ContextArgs, DEFAULT_PREFIX, DataArgs, EvalArgs, KbArgs, KbCommand,
+    RunArgs, Status,
 };
 use crate::connectors::console;
 use crate::loading;
@@ -34,7 +35,7 @@ pub fn console(args: ConsoleArgs) -> anyhow::Result<Status> {
 
 /// `copydesk context TOPIC`: print the `!context` answer; exit 1 when there is no such topic.
 pub fn context(args: ContextArgs) -> anyhow::Result<Status> {
-    let desk = loading::desk(&args.data, "!")?;
+    let desk = loading::desk(&args.data, DEFAULT_PREFIX)?;
     let topic = args.topic.join(" ");
     let found = matches!(desk.knowledge().lookup(&topic), Lookup::Found(_));
     let Outcome::Answer { reply, .. } =
@@ -59,7 +60,7 @@ struct CheckedLine<'a> {
 
 /// `copydesk check [FILE|-]`: one message per line; exit 1 if any needs attention.
 pub fn check(args: CheckArgs) -> anyhow::Result<Status> {
-    let desk = loading::desk(&args.data, "!")?;
+    let desk = loading::desk(&args.data, DEFAULT_PREFIX)?;
     let input: Box<dyn BufRead> = match &args.input {
         Some(path) if path.as_os_str() != "-" => Box::new(BufReader::new(
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
@@ -138,7 +139,7 @@ pub fn kb(args: KbArgs) -> anyhow::Result<Status> {
 
 /// `copydesk eval CASES.jsonl`: score the checker on labeled cases.
 pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
-    let desk = loading::desk(&args.data, "!")?;
+    let desk = loading::desk(&args.data, DEFAULT_PREFIX)?;
     let text = loading::read_text(&args.cases)?;
     let cases = copydesk_core::eval::parse_cases(&args.cases.display().to_string(), &text)?;
     let report = copydesk_core::eval::evaluate(desk.checker(), desk.knowledge(), &cases);
@@ -151,7 +152,14 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
 }
 
 /// `copydesk run --config FILE`: the Matrix bot.
+///
+/// Reads and validates the configuration and the knowledge file, then runs until SIGINT
+/// or SIGTERM (exit 0). Configuration problems exit 2 before anything touches the network.
 pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
-    let _ = args;
-    anyhow::bail!("the Matrix connector is not wired yet")
+    let config = crate::config::Config::load(&args.config)?;
+    let knowledge = loading::knowledge(config.bot.knowledge.as_deref())?;
+    let checker = copydesk_core::Checker::new(loading::lexicon(&config.bot.lexicons)?);
+    let desk = copydesk_core::Desk::new(knowledge, checker, config.bot.prefix.clone());
+    crate::connectors::matrix::run(config, desk)?;
+    Ok(Status::Success)
 }
