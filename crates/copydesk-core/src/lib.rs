@@ -14,6 +14,7 @@ pub mod knowledge;
 pub mod lexicon;
 pub mod location;
 pub mod reply;
+pub mod synthetic;
 
 pub use admin::{AdminRequest, Caller};
 pub use checker::{Checker, Finding, MessageReport, SentenceReport, Verdict};
