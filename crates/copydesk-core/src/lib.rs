@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod knowledge;
 pub mod lexicon;
 pub mod location;
+pub mod model;
 pub mod reply;
 pub mod synthetic;
 
