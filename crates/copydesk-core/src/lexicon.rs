@@ -147,7 +147,24 @@ pub struct Rule {
 impl Rule {
     /// The rule's message with `{match}` filled in.
     pub fn message_for(&self, matched: &str) -> String {
-        self.message.replace("{match}", matched.trim())
+        // The same as `replace("{match}", ...)`, which sets up a substring searcher on every
+        // call; this runs for every finding of every checked sentence.
+        let matched = matched.trim();
+        let mut out = String::with_capacity(self.message.len() + matched.len());
+        let mut rest = self.message.as_str();
+        while let Some(at) = rest.find('{') {
+            let (before, from_brace) = rest.split_at(at);
+            out.push_str(before);
+            if let Some(after) = from_brace.strip_prefix("{match}") {
+                out.push_str(matched);
+                rest = after;
+            } else {
+                out.push('{');
+                rest = &from_brace[1..];
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -181,13 +198,7 @@ pub const EMBEDDED: [(&str, &str); 4] = [
 impl Lexicon {
     /// The lexicons embedded in the binary.
     pub fn embedded() -> Lexicon {
-        let mut lexicon = Lexicon::from_rules(Vec::new());
-        for (origin, text) in EMBEDDED {
-            let file = Lexicon::parse(origin, text)
-                .unwrap_or_else(|e| panic!("embedded lexicon is invalid:\n{e}"));
-            lexicon = lexicon.merged(&file);
-        }
-        lexicon
+        Lexicon::from_rules(embedded_rules())
     }
 
     /// Parses and validates one lexicon file. `origin` names the file in error messages.
@@ -198,16 +209,16 @@ impl Lexicon {
     /// The embedded lexicons with editor-supplied files laid over them, in order: a rule
     /// whose id is already defined replaces it, a new id adds a rule.
     pub fn embedded_with(files: &[(&str, &str)]) -> Result<Lexicon, LocatedErrors> {
-        let mut lexicon = Lexicon::embedded();
+        let mut rules = embedded_rules();
         let mut errors = Vec::new();
         for (origin, text) in files {
-            match Lexicon::parse(origin, text) {
-                Ok(file) => lexicon = lexicon.merged(&file),
+            match parse::parse(origin, text) {
+                Ok(file) => merge_rules(&mut rules, file),
                 Err(e) => errors.extend(e.0),
             }
         }
         if errors.is_empty() {
-            Ok(lexicon)
+            Ok(Lexicon::from_rules(rules))
         } else {
             Err(LocatedErrors(errors))
         }
@@ -216,12 +227,7 @@ impl Lexicon {
     /// This lexicon with `overrides` laid over it: same id replaces, new ids are added.
     pub fn merged(&self, overrides: &Lexicon) -> Lexicon {
         let mut rules = self.rules.clone();
-        for rule in &overrides.rules {
-            match rules.iter_mut().find(|r| r.id == rule.id) {
-                Some(existing) => *existing = rule.clone(),
-                None => rules.push(rule.clone()),
-            }
-        }
+        merge_rules(&mut rules, overrides.rules.iter().cloned());
         Lexicon::from_rules(rules)
     }
 
@@ -247,6 +253,29 @@ impl Lexicon {
     /// The rule a hit belongs to.
     pub fn rule_of(&self, hit: &Hit) -> &Rule {
         &self.rules[hit.rule]
+    }
+}
+
+/// The rules of the embedded lexicon files, merged in order. Building the automaton is the
+/// costly part of a lexicon, so it is built once over the merged rules, not once per file.
+fn embedded_rules() -> Vec<Rule> {
+    let mut rules = Vec::new();
+    for (origin, text) in EMBEDDED {
+        let file = parse::parse(origin, text)
+            .unwrap_or_else(|e| panic!("embedded lexicon is invalid:\n{e}"));
+        merge_rules(&mut rules, file);
+    }
+    rules
+}
+
+/// Lays `overrides` over `rules`: a rule whose id is already defined replaces it, a new id
+/// is added.
+fn merge_rules(rules: &mut Vec<Rule>, overrides: impl IntoIterator<Item = Rule>) {
+    for rule in overrides {
+        match rules.iter_mut().find(|r| r.id == rule.id) {
+            Some(existing) => *existing = rule,
+            None => rules.push(rule),
+        }
     }
 }
 

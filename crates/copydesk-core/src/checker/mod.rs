@@ -17,7 +17,7 @@ use serde::Serialize;
 pub use scorer::{AllegationScorer, OpenQuestion};
 
 use crate::knowledge::{AllegationStatus, KnowledgeBase, Person, Source};
-use crate::lexicon::{Hit, Lexicon};
+use crate::lexicon::Lexicon;
 
 /// How much a sentence needs an editor's attention. Ordered: `Ok < Weak < Flag`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -227,12 +227,9 @@ impl Checker {
             while next_hit < hits.len() && hits[next_hit].span.start < span.end {
                 next_hit += 1;
             }
-            let own: Vec<Hit> = hits[first..next_hit]
-                .iter()
-                .filter(|h| h.span.end <= span.end)
-                .cloned()
-                .collect();
-            let (report, named) = sentence::check(&cx, span, &own, follows_named);
+            // Hits starting in the sentence; `sentence::check` drops any that run past it.
+            let own = &hits[first..next_hit];
+            let (report, named) = sentence::check(&cx, span, own, follows_named);
             follows_named = named;
             sentences.push(report);
         }

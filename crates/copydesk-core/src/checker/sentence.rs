@@ -11,6 +11,7 @@
 //! All lookups into the hit list are binary searches over sorted spans, so a sentence costs
 //! time proportional to its length and its hits, whatever their number.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use super::scorer::{AllegationScorer, OpenQuestion};
@@ -118,16 +119,20 @@ struct Attribution<'a> {
 struct Sentence<'a> {
     cx: &'a Context<'a>,
     span: Range<usize>,
-    words: Vec<Range<usize>>,
+    /// Words, clause breaks and quotations are found on first use: about half of all chat
+    /// sentences are settled by their lexicon hits alone (logistics, opinion) and never
+    /// need them.
+    words: OnceCell<Vec<Range<usize>>>,
     /// Offsets of clause punctuation, ascending.
-    breaks: Vec<(usize, char)>,
+    breaks: OnceCell<Vec<(usize, char)>>,
     /// Quotations, ascending and disjoint.
-    quotes: Vec<Range<usize>>,
+    quotes: OnceCell<Vec<Range<usize>>>,
     hits: Vec<(&'a Rule, Range<usize>)>,
     follows_named: bool,
 }
 
-/// Checks one sentence. `follows_named` says the previous sentence of the message named
+/// Checks one sentence, given the message's lexicon hits that start inside it (hits that
+/// run past its end are ignored). `follows_named` says the previous sentence of the message named
 /// its source, so a quotation opening this one continues that speaker's words. Returns the
 /// report and whether this sentence names its source.
 pub(super) fn check(
@@ -149,27 +154,44 @@ pub(super) fn check(
 
 impl<'a> Sentence<'a> {
     fn new(cx: &'a Context<'a>, span: Range<usize>, hits: &[Hit]) -> Sentence<'a> {
-        let words = text::words(cx.text, span.clone());
-        let breaks = cx.text[span.clone()]
-            .char_indices()
-            .filter(|&(_, c)| is_clause_break(c))
-            .map(|(i, c)| (span.start + i, c))
-            .collect();
-        let quotes = quotations(cx.text, span.clone());
         let hits = hits
             .iter()
+            .filter(|h| h.span.end <= span.end)
             .map(|h| (cx.lexicon.rule_of(h), h.span.clone()))
             .filter(|(rule, _)| rule.severity != Verdict::Ok || !rule.kind.is_alarm())
             .collect();
         Sentence {
             cx,
             span,
-            words,
-            breaks,
-            quotes,
+            words: OnceCell::new(),
+            breaks: OnceCell::new(),
+            quotes: OnceCell::new(),
             hits,
             follows_named: false,
         }
+    }
+
+    fn words(&self) -> &[Range<usize>] {
+        self.words
+            .get_or_init(|| text::words(self.cx.text, self.span.clone()))
+    }
+
+    fn breaks(&self) -> &[(usize, char)] {
+        self.breaks.get_or_init(|| {
+            // Clause punctuation is ASCII or starts with byte 0xE2 (dashes, curly quotes).
+            let bytes = self.cx.text.as_bytes();
+            self.span
+                .clone()
+                .filter(|&i| matches!(bytes[i], b',' | b';' | b':' | b'(' | b')' | b'"' | 0xE2))
+                .map(|i| (i, text::char_at(self.cx.text, i)))
+                .filter(|&(_, c)| is_clause_break(c))
+                .collect()
+        })
+    }
+
+    fn quotes(&self) -> &[Range<usize>] {
+        self.quotes
+            .get_or_init(|| quotations(self.cx.text, self.span.clone()))
     }
 
     fn text(&self) -> &'a str {
@@ -358,32 +380,36 @@ impl<'a> Sentence<'a> {
         if tail.contains('?') {
             return true;
         }
-        let Some(first) = self.words.first() else {
+        let first = match self.words.get() {
+            Some(words) => words.first().cloned(),
+            None => text::first_word(self.cx.text, self.span.clone()),
+        };
+        let Some(first) = first else {
             return false;
         };
-        let first = self.cx.text[first.clone()].to_lowercase();
+        let first = self.cx.text[first].to_lowercase();
         !tail.contains('.') && !tail.contains('!') && QUESTION_OPENERS.contains(&first.as_str())
     }
 
     /// Index of the first word starting at or after byte `at`.
     fn word_index(&self, at: usize) -> usize {
-        self.words.partition_point(|w| w.start < at)
+        self.words().partition_point(|w| w.start < at)
     }
 
     /// The clause break before byte `at` (within the sentence), if any.
     fn break_before(&self, at: usize) -> Option<(usize, char)> {
-        let i = self.breaks.partition_point(|&(b, _)| b < at);
-        i.checked_sub(1).map(|i| self.breaks[i])
+        let i = self.breaks().partition_point(|&(b, _)| b < at);
+        i.checked_sub(1).map(|i| self.breaks()[i])
     }
 
     fn break_after(&self, at: usize) -> Option<(usize, char)> {
-        let i = self.breaks.partition_point(|&(b, _)| b < at);
-        self.breaks.get(i).copied()
+        let i = self.breaks().partition_point(|&(b, _)| b < at);
+        self.breaks().get(i).copied()
     }
 
     fn in_quote(&self, span: &Range<usize>) -> bool {
-        let i = self.quotes.partition_point(|q| q.end <= span.start);
-        self.quotes
+        let i = self.quotes().partition_point(|q| q.end <= span.start);
+        self.quotes()
             .get(i)
             .is_some_and(|q| q.start <= span.start && span.end <= q.end)
     }
@@ -393,8 +419,8 @@ impl<'a> Sentence<'a> {
         let floor = self.break_before(at).map_or(self.span.start, |(b, _)| b);
         let end = self.word_index(at);
         let mut start = end;
-        while start > 0 && end - start < SUBJECT_WINDOW && self.words[start - 1].start >= floor {
-            let word = &self.cx.text[self.words[start - 1].clone()];
+        while start > 0 && end - start < SUBJECT_WINDOW && self.words()[start - 1].start >= floor {
+            let word = &self.cx.text[self.words()[start - 1].clone()];
             if SUBJECT_STOPS.iter().any(|s| word.eq_ignore_ascii_case(s)) {
                 break;
             }
@@ -407,8 +433,8 @@ impl<'a> Sentence<'a> {
     fn window_after(&self, at: usize) -> Range<usize> {
         let ceiling = self.break_after(at).map_or(self.span.end, |(b, _)| b);
         let start = self.word_index(at);
-        let mut end = (start + SUBJECT_WINDOW).min(self.words.len());
-        while end > start && self.words[end - 1].end > ceiling {
+        let mut end = (start + SUBJECT_WINDOW).min(self.words().len());
+        while end > start && self.words()[end - 1].end > ceiling {
             end -= 1;
         }
         start..end
@@ -419,7 +445,7 @@ impl<'a> Sentence<'a> {
         if words.is_empty() {
             return 0..0;
         }
-        self.words[words.start].start..self.words[words.end - 1].end
+        self.words()[words.start].start..self.words()[words.end - 1].end
     }
 
     /// Hits of `kind` inside byte range `bytes`.
@@ -447,7 +473,7 @@ impl<'a> Sentence<'a> {
             .find(|(_, s)| {
                 let i = self.word_index(s.start);
                 let qualified = i > 0 && i > words.start && {
-                    let prev = &self.cx.text[self.words[i - 1].clone()];
+                    let prev = &self.cx.text[self.words()[i - 1].clone()];
                     prev.chars().next().is_some_and(char::is_uppercase)
                         && !NOT_NAMES.contains(&prev.to_lowercase().as_str())
                 };
@@ -486,7 +512,8 @@ impl<'a> Sentence<'a> {
                         continue;
                     }
                     let k = self.word_index(span.start);
-                    if k > 0 && self.cx.text[self.words[k - 1].clone()].eq_ignore_ascii_case("to") {
+                    if k > 0 && self.cx.text[self.words()[k - 1].clone()].eq_ignore_ascii_case("to")
+                    {
                         continue; // "declined to say", "wants to know"
                     }
                     if rule.kind != RuleKind::AttributionPattern && self.used_as_noun(span) {
@@ -602,7 +629,7 @@ impl<'a> Sentence<'a> {
             return false;
         }
         let k = self.word_index(span.end);
-        let Some(next) = self.words.get(k) else {
+        let Some(next) = self.words().get(k) else {
             return false;
         };
         if self
@@ -619,8 +646,8 @@ impl<'a> Sentence<'a> {
     fn named_agent_after(&self, at: usize) -> bool {
         let ceiling = self.break_after(at).map_or(self.span.end, |(b, _)| b);
         let start = self.word_index(at);
-        let end = (start + AGENT_REACH).min(self.words.len());
-        let words: Vec<&str> = self.words[start..end]
+        let end = (start + AGENT_REACH).min(self.words().len());
+        let words: Vec<&str> = self.words()[start..end]
             .iter()
             .take_while(|w| w.end <= ceiling)
             .map(|w| &self.cx.text[w.clone()])
@@ -666,7 +693,7 @@ impl<'a> Sentence<'a> {
     /// A sentence about events before `HISTORY_BEFORE`: what it reports is settled
     /// history, not a live allegation ("In 1942 the regime deported ...").
     fn is_history(&self) -> bool {
-        self.words.iter().enumerate().any(|(i, w)| {
+        self.words().iter().enumerate().any(|(i, w)| {
             let word = &self.cx.text[w.clone()];
             let old_year = word.len() == 4
                 && word.bytes().all(|b| b.is_ascii_digit())
@@ -679,7 +706,7 @@ impl<'a> Sentence<'a> {
                 .and_then(|w| w.strip_suffix(|c: char| c.is_ascii_alphabetic()))
                 .and_then(|n| n.parse::<u32>().ok())
                 .is_some_and(|n| n < 20)
-                && self.words.get(i + 1).is_some_and(|next| {
+                && self.words().get(i + 1).is_some_and(|next| {
                     self.cx.text[next.clone()]
                         .to_ascii_lowercase()
                         .starts_with("centur")
@@ -691,17 +718,17 @@ impl<'a> Sentence<'a> {
     /// Most words capitalized, as in a headline ("Mayor Hid Audit From Council").
     fn is_headline(&self) -> bool {
         let capitalized = self
-            .words
+            .words()
             .iter()
             .filter(|w| self.cx.text[w.start..].starts_with(char::is_uppercase))
             .count();
-        self.words.len() >= 3 && capitalized * 3 >= self.words.len() * 2
+        self.words().len() >= 3 && capitalized * 3 >= self.words().len() * 2
     }
 
     /// A capitalized term that does not open the sentence is part of a name ("the
     /// Trafficking Victims Protection Act"), not an accusation.
     fn in_proper_name(&self, span: &Range<usize>) -> bool {
-        let first_word = self.words.first().is_some_and(|w| w.start == span.start);
+        let first_word = self.words().first().is_some_and(|w| w.start == span.start);
         !first_word && self.cx.text[span.start..].starts_with(char::is_uppercase)
     }
 
@@ -725,7 +752,7 @@ impl<'a> Sentence<'a> {
 
     /// A quotation of someone's words (not a title or a name) with no speaker.
     fn unattributed_quote(&self) -> Option<Range<usize>> {
-        self.quotes.iter().find_map(|q| {
+        self.quotes().iter().find_map(|q| {
             let inner = &self.cx.text[q.clone()];
             let words = text::words(self.cx.text, q.clone());
             let has_lowercase_word = words.iter().any(|w| {
@@ -742,7 +769,7 @@ impl<'a> Sentence<'a> {
             let named = self.hits_in(RuleKind::Naming, &before).next().is_some();
             // A sentence that is all quotation usually continues a speaker named before
             // it; a fragment quoted inside the writer's own sentence is a claim.
-            let words_outside = self.words.len() > words.len();
+            let words_outside = self.words().len() > words.len();
             (has_lowercase_word && !named && words_outside && !inner.trim().is_empty())
                 .then(|| q.clone())
         })
@@ -792,19 +819,26 @@ fn is_clause_break(c: char) -> bool {
 /// Quotations in `range` of `text`: “…”, "…", ''…'' and ‘…’, as byte ranges of their
 /// content.
 fn quotations(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
-    let piece = &text[range.clone()];
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut open: Option<(usize, char)> = None;
-    let mut chars = piece.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let next = chars.peek().map(|&(_, d)| d);
-        let at = range.start + i;
+    // Every quotation mark is `"`, `'` or a character starting with byte 0xE2, none of which
+    // occurs inside another character: other bytes are skipped unread.
+    let mut at = range.start;
+    while at < range.end {
+        if !matches!(bytes[at], b'"' | b'\'' | 0xE2) {
+            at += 1;
+            continue;
+        }
+        let c = text::char_at(text, at);
+        let mut after = at + c.len_utf8();
+        let next = (after < range.end).then(|| text::char_at(text, after));
         match (open, c) {
             (None, '\u{201c}') => open = Some((at + c.len_utf8(), '\u{201d}')),
             (None, '"') => open = Some((at + 1, '"')),
             (None, '\u{2018}') => open = Some((at + c.len_utf8(), '\u{2019}')),
             (None, '\'') if next == Some('\'') => {
-                chars.next();
+                after += 1;
                 open = Some((at + 2, '\''));
             }
             (Some((start, close)), c) if c == close => {
@@ -815,7 +849,7 @@ fn quotations(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
                     // A lone apostrophe inside ''…''.
                 } else if !apostrophe {
                     if double {
-                        chars.next();
+                        after += 1;
                     }
                     out.push(start..at);
                     open = None;
@@ -823,6 +857,7 @@ fn quotations(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
             }
             _ => {}
         }
+        at = after;
     }
     out
 }

@@ -43,36 +43,58 @@ fn blank(bytes: &mut [u8], range: Range<usize>) {
 }
 
 /// Blanks URLs, markdown link syntax and emphasis/code markers within one line.
+///
+/// Every byte this looks at is ASCII, and an ASCII byte is always a whole character in
+/// UTF-8, so the line is walked byte by byte; only a possible URL start (`h`, `w`) looks
+/// at the character before it.
 fn mask_inline(line: &str, offset: usize, bytes: &mut [u8]) {
-    let lower = line.as_bytes();
+    let raw = line.as_bytes();
     let mut i = 0;
-    while i < lower.len() {
-        let rest = &line[i..];
-        let at_word_start = i == 0
-            || !line[..i]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric);
-        let is_url = at_word_start
-            && (starts_with_ignore_case(rest, "http://")
-                || starts_with_ignore_case(rest, "https://")
-                || starts_with_ignore_case(rest, "www."));
-        if is_url {
-            let len = rest
-                .char_indices()
-                .find(|&(_, c)| c.is_whitespace())
-                .map_or(rest.len(), |(j, _)| j);
-            blank(bytes, offset + i..offset + i + len);
-            i += len;
+    while i < raw.len() {
+        if !INLINE_SPECIAL[usize::from(raw[i])] {
+            i += 1;
             continue;
         }
-        match lower[i] {
+        match raw[i] {
             b'*' | b'_' | b'`' | b'~' | b'[' | b']' => bytes[offset + i] = b' ',
+            b'h' | b'H' | b'w' | b'W' => {
+                let rest = &line[i..];
+                let at_word_start = i == 0
+                    || !line[..i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(char::is_alphanumeric);
+                let is_url = at_word_start
+                    && (starts_with_ignore_case(rest, "http://")
+                        || starts_with_ignore_case(rest, "https://")
+                        || starts_with_ignore_case(rest, "www."));
+                if is_url {
+                    let len = rest
+                        .char_indices()
+                        .find(|&(_, c)| c.is_whitespace())
+                        .map_or(rest.len(), |(j, _)| j);
+                    blank(bytes, offset + i..offset + i + len);
+                    i += len;
+                    continue;
+                }
+            }
             _ => {}
         }
-        i += rest.chars().next().map_or(1, char::len_utf8);
+        i += 1;
     }
 }
+
+/// The bytes `mask_inline` acts on: markers it blanks and letters that may start a URL.
+const INLINE_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let special = b"*_`~[]hHwW";
+    let mut i = 0;
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
     text.len() >= prefix.len()
@@ -94,13 +116,23 @@ const ABBREVIATIONS: &[&str] = &[
 /// abbreviation ("Sept.", "Mr."), an initial ("John F. Kennedy") or inside a dotted
 /// acronym ("U.S.") does not end a sentence.
 pub(crate) fn sentences(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
     // Inside a quotation a full stop does not end the sentence: the speaker usually comes
     // after the quote ("“A. B,” he said."). A line break ends any quotation.
     let mut quoted = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    // Only ASCII bytes and characters starting with 0xE2 (“ ” …) matter, and neither can be
+    // inside another character, so the text is walked byte by byte.
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !matches!(b, b'\n' | b'"' | b'.' | b'!' | b'?' | 0xE2) {
+            i += 1;
+            continue;
+        }
+        let c = char_at(text, i);
+        let mut next = i + c.len_utf8();
         let end = match c {
             '\n' => {
                 quoted = false;
@@ -120,17 +152,18 @@ pub(crate) fn sentences(text: &str) -> Vec<Range<usize>> {
             }
             '.' | '!' | '?' | '\u{2026}' => {
                 // Swallow a run of terminal punctuation and closing quotes/brackets.
-                let mut after = i + c.len_utf8();
-                while let Some(&(j, d)) = chars.peek() {
+                let mut after = next;
+                while after < bytes.len() {
+                    let d = char_at(text, after);
                     match d {
                         '.' | '!' | '?' | '\u{2026}' | '\'' | ')' | ']' | '\u{2019}' => {}
                         '\u{201d}' => quoted = false,
                         '"' if quoted => quoted = false,
                         _ => break,
                     }
-                    after = j + d.len_utf8();
-                    chars.next();
+                    after += d.len_utf8();
                 }
+                next = after;
                 let followed_by_space =
                     text[after..].chars().next().is_none_or(char::is_whitespace);
                 let abbreviation = c == '.' && after == i + 1 && is_abbreviation(&text[start..i]);
@@ -142,9 +175,20 @@ pub(crate) fn sentences(text: &str) -> Vec<Range<usize>> {
             push_trimmed(text, start..sentence_end, &mut out);
             start = next_start;
         }
+        i = next;
     }
     push_trimmed(text, start..text.len(), &mut out);
     out
+}
+
+/// The character starting at byte `at` (a character boundary).
+pub(crate) fn char_at(text: &str, at: usize) -> char {
+    let b = text.as_bytes()[at];
+    if b.is_ascii() {
+        char::from(b)
+    } else {
+        text[at..].chars().next().expect("at is inside text")
+    }
 }
 
 fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
@@ -181,22 +225,50 @@ fn is_abbreviation(before: &str) -> bool {
 /// Byte ranges of the words (runs of letters and digits, with inner apostrophes) in `range`
 /// of `text`.
 pub(crate) fn words(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
+    words_up_to(text, range, usize::MAX)
+}
+
+/// The first word in `range` of `text`, as `words` would find it.
+pub(crate) fn first_word(text: &str, range: Range<usize>) -> Option<Range<usize>> {
+    words_up_to(text, range, 1).pop()
+}
+
+/// The first `limit` words of `words`.
+fn words_up_to(text: &str, range: Range<usize>, limit: usize) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    // About one word per six bytes of chat; one allocation covers most sentences.
+    let mut out = Vec::with_capacity((range.len() / 4 + 1).min(limit));
     let mut current: Option<usize> = None;
-    let piece = &text[range.clone()];
-    let mut chars = piece.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let apostrophe_inside = matches!(c, '\'' | '\u{2019}')
-            && current.is_some()
-            && chars.peek().is_some_and(|&(_, d)| d.is_alphanumeric());
-        if c.is_alphanumeric() || apostrophe_inside {
+    let mut i = range.start;
+    while i < range.end {
+        let b = bytes[i];
+        let (word_char, len) = if b.is_ascii() {
+            let apostrophe_inside = b == b'\''
+                && current.is_some()
+                && i + 1 < range.end
+                && char_at(text, i + 1).is_alphanumeric();
+            (b.is_ascii_alphanumeric() || apostrophe_inside, 1)
+        } else {
+            let c = char_at(text, i);
+            let len = c.len_utf8();
+            let apostrophe_inside = c == '\u{2019}'
+                && current.is_some()
+                && i + len < range.end
+                && char_at(text, i + len).is_alphanumeric();
+            (c.is_alphanumeric() || apostrophe_inside, len)
+        };
+        if word_char {
             current.get_or_insert(i);
         } else if let Some(s) = current.take() {
-            out.push(range.start + s..range.start + i);
+            out.push(s..i);
+            if out.len() == limit {
+                return out;
+            }
         }
+        i += len;
     }
     if let Some(s) = current {
-        out.push(range.start + s..range.end);
+        out.push(s..range.end);
     }
     out
 }
