@@ -587,8 +587,13 @@ impl<'a> Sentence<'a> {
                 _ => {}
             }
         }
+        // Sorted for binary search: a long message can hold thousands of each.
+        subjects.sort_unstable_by_key(|s| (s.start, s.end));
         for (rule, span) in standalone {
-            if subjects.contains(span) {
+            if subjects
+                .binary_search_by_key(&(span.start, span.end), |s| (s.start, s.end))
+                .is_ok()
+            {
                 continue;
             }
             out.push(Attribution {
