@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
+use matrix_sdk::reqwest;
 use matrix_sdk::ruma::OwnedUserId;
 use sha1::Sha1;
 
@@ -23,6 +24,8 @@ pub struct Homeserver {
     /// Synapse's directory (config, database, pid file, log), if known.
     pub synapse_dir: Option<PathBuf>,
     shared_secret: String,
+    // matrix-sdk's own reqwest: a separate dependency with other features
+    // would make cargo rebuild matrix-sdk between `cargo build` and `cargo test`.
     http: reqwest::Client,
 }
 
@@ -122,9 +125,10 @@ impl Homeserver {
             .await
             .and_then(|r| r.error_for_status())
             .map_err(|e| format!("getting a registration nonce: {e}"))?
-            .json()
+            .bytes()
             .await
-            .map_err(|e| format!("reading the nonce: {e}"))?;
+            .map_err(|e| format!("reading the nonce: {e}"))
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("parsing the nonce: {e}")))?;
         let nonce = nonce["nonce"].as_str().ok_or("no nonce in the answer")?;
 
         let mut mac = Hmac::<Sha1>::new_from_slice(self.shared_secret.as_bytes())
@@ -148,15 +152,22 @@ impl Homeserver {
         let response = self
             .http
             .post(&endpoint)
-            .json(&body)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
             .send()
             .await
             .map_err(|e| format!("posting the registration: {e}"))?;
         let status = response.status();
-        let answer: serde_json::Value = response
-            .json()
+        let answer = response
+            .bytes()
             .await
             .map_err(|e| format!("reading the registration answer ({status}): {e}"))?;
+        let answer: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
+            format!(
+                "registration answer ({status}) is not JSON: {e}: {}",
+                String::from_utf8_lossy(&answer)
+            )
+        })?;
         if !status.is_success() {
             return Err(format!("HTTP {status}: {answer}"));
         }
