@@ -128,7 +128,9 @@ impl Homeserver {
             .bytes()
             .await
             .map_err(|e| format!("reading the nonce: {e}"))
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("parsing the nonce: {e}")))?;
+            .and_then(|b| {
+                serde_json::from_slice(&b).map_err(|e| format!("parsing the nonce: {e}"))
+            })?;
         let nonce = nonce["nonce"].as_str().ok_or("no nonce in the answer")?;
 
         let mut mac = Hmac::<Sha1>::new_from_slice(self.shared_secret.as_bytes())
