@@ -29,6 +29,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Run the Matrix bot.
     Run(RunArgs),
+    /// Summarise the bot's audit log per day, per rule and per room.
+    Audit(AuditArgs),
 }
 
 impl Default for Command {
@@ -135,6 +137,23 @@ pub struct RunArgs {
     /// Configuration file (see config.toml.example).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// An audit log file (JSON Lines), e.g. a rotated `audit.jsonl.3`.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "data_dir",
+        conflicts_with = "data_dir"
+    )]
+    pub file: Option<PathBuf>,
+    /// The bot's data_dir: reads `audit.jsonl` and its rotated files, oldest first.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Exit statuses: what a script calling copydesk can rely on.

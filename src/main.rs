@@ -11,7 +11,11 @@ use copydesk::run;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or_default();
-    copydesk::logging::init(cli.verbose, command.default_log_level());
+    let log_format = match &command {
+        Command::Run(args) => copydesk::logging::configured_format(&args.config),
+        _ => copydesk::logging::LogFormat::Text,
+    };
+    copydesk::logging::init(cli.verbose, command.default_log_level(), log_format);
     let result = match command {
         Command::Console(args) => run::console(args),
         Command::Context(args) => run::context(args),
@@ -19,6 +23,7 @@ fn main() -> ExitCode {
         Command::Kb(args) => run::kb(args),
         Command::Eval(args) => run::eval(args),
         Command::Run(args) => run::matrix(args),
+        Command::Audit(args) => run::audit(args),
     };
     match result {
         Ok(status) => status.into(),

@@ -163,3 +163,33 @@ pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
     crate::connectors::matrix::run(config, desk)?;
     Ok(Status::Success)
 }
+
+/// `copydesk audit [FILE | --data-dir DIR]`: summarise the audit log per day, per rule
+/// and per room. Exit 2 when there is no log to read.
+pub fn audit(args: crate::cli::AuditArgs) -> anyhow::Result<Status> {
+    let files = match (&args.file, &args.data_dir) {
+        (Some(file), _) => vec![file.clone()],
+        (None, Some(dir)) => {
+            let files = crate::audit::files_in(dir);
+            if files.is_empty() {
+                anyhow::bail!(
+                    "no audit log in {} (looked for {}*)",
+                    dir.display(),
+                    crate::audit::FILE_NAME
+                );
+            }
+            files
+        }
+        (None, None) => anyhow::bail!("give an audit log FILE or --data-dir DIR"),
+    };
+    let mut summary = crate::audit::Summary::default();
+    for file in &files {
+        summary.read(file)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print!("{}", summary.render());
+    }
+    Ok(Status::Success)
+}
