@@ -20,6 +20,24 @@ pub const FILE_NAME: &str = "feedback.json";
 /// Warnings remembered for feedback; reactions to older ones are not counted.
 const WARNINGS_KEPT: usize = 5_000;
 
+/// `[feedback]` in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedbackSettings {
+    /// Count 👍/👎 reactions on warnings.
+    pub enabled: bool,
+    /// Demote rules from flag to weak past this false-alarm rate; `None` never demotes.
+    pub demotion: Option<DemotionPolicy>,
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        FeedbackSettings {
+            enabled: true,
+            demotion: None,
+        }
+    }
+}
+
 /// A warning the bot posted, and the votes on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Warned {

@@ -10,6 +10,7 @@ pub mod freshness;
 pub mod loading;
 pub mod logging;
 pub mod metrics;
+pub mod operations;
 pub mod reload;
 pub mod run;
 pub mod settings;

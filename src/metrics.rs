@@ -43,6 +43,26 @@ const CHECK_BUCKETS: [f64; 10] = [
 
 const METADATA: Metadata<'static> = Metadata::new("copydesk", Level::INFO, Some("copydesk"));
 
+/// `[metrics]` in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// Serve `/healthz` and `/metrics`.
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    /// `/healthz` fails when the last successful sync is older than this.
+    pub max_sync_age: Duration,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        MetricsSettings {
+            enabled: false,
+            listen: DEFAULT_LISTEN.parse().expect("a valid address"),
+            max_sync_age: DEFAULT_MAX_SYNC_AGE,
+        }
+    }
+}
+
 /// The bot's metrics and health.
 pub struct Metrics {
     recorder: PrometheusRecorder,

@@ -32,6 +32,24 @@ pub type Build = dyn Fn() -> anyhow::Result<Desk> + Send + Sync;
 /// The default quiet time before a change is reloaded.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(500);
 
+/// `[reload]` in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReloadSettings {
+    /// Reload when the knowledge file or a lexicon file changes (`!reload` always works).
+    pub watch: bool,
+    /// Quiet time after the last change before reloading.
+    pub debounce: Duration,
+}
+
+impl Default for ReloadSettings {
+    fn default() -> Self {
+        ReloadSettings {
+            watch: true,
+            debounce: DEFAULT_DEBOUNCE,
+        }
+    }
+}
+
 /// Owns the desk currently serving and rebuilds it on demand or on change.
 pub struct Reloader {
     current: ArcSwap<Desk>,

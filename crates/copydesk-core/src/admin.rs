@@ -268,6 +268,15 @@ pub fn mode_set(mode: RoomMode) -> Reply {
     ])
 }
 
+/// The answer to `!mode editors` when no editors' room is configured.
+pub fn no_editors_room() -> Reply {
+    Reply::new().paragraph(vec![
+        Inline::text("There is no editors' room in my configuration ("),
+        Inline::code("rooms.editors_room"),
+        Inline::text("), so warnings cannot go there. The mode is unchanged."),
+    ])
+}
+
 /// The answer once warnings are muted until `until` (local time), or unmuted.
 pub fn muted(mute: Mute, until: Option<DateTime>) -> Reply {
     match (mute, until) {
