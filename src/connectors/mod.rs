@@ -2,3 +2,4 @@
 //! desk's replies back, rendered for that platform. They hold no bot logic of their own.
 
 pub mod console;
+pub mod matrix;

@@ -1,0 +1,262 @@
+//! How fast does copydesk answer, compared with the homeserver's own round trip?
+//!
+//! ```text
+//! cargo build --release
+//! cargo run --release --example latency -- [--commands N] [--rooms R]
+//! ```
+//!
+//! Starts a throwaway Synapse (scripts/synapse, as the tests do) unless
+//! `COPYDESK_TEST_HOMESERVER` points at one, registers a bot and two users, puts all three
+//! in R rooms (default 20) and starts the release build of the bot (`target/release/
+//! copydesk`). Then, N times (default 100), alternating between the rooms:
+//!
+//! * **round trip**: alice sends a message; time until bob's sync delivers it;
+//! * **bot**: alice sends `!context bulgaria`; time until alice's sync delivers the bot's
+//!   answer. That path has two hops through the homeserver plus the bot's own work.
+//!
+//! Prints p50/p90/p99 for both, the ratio of the medians, and the bot's peak RSS
+//! (`VmHWM` from /proc) while it is joined to the R rooms.
+
+#[path = "../tests/support/bot.rs"]
+mod bot;
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bot::{BotAccount, BotSettings, wait_for_join};
+use support::{Homeserver, TestClient};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Args {
+    commands: usize,
+    rooms: usize,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        commands: 100,
+        rooms: 20,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let value = it.next().and_then(|v| v.parse().ok());
+        match (arg.as_str(), value) {
+            ("--commands", Some(n)) => args.commands = n,
+            ("--rooms", Some(n)) if n > 0 => args.rooms = n,
+            _ => {
+                eprintln!("usage: latency [--commands N] [--rooms R]");
+                std::process::exit(2);
+            }
+        }
+    }
+    args
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A Synapse of our own, stopped on drop.
+struct OwnSynapse {
+    dir: tempfile::TempDir,
+}
+
+impl OwnSynapse {
+    fn start() -> OwnSynapse {
+        let script = repo_root().join("scripts/synapse");
+        let dir = tempfile::Builder::new()
+            .prefix("copydesk-latency.")
+            .tempdir()
+            .expect("temp dir");
+        let port = Command::new("bash")
+            .arg(&script)
+            .arg("free-port")
+            .output()
+            .expect("scripts/synapse free-port");
+        let port = String::from_utf8_lossy(&port.stdout).trim().to_owned();
+        let status = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .arg(dir.path())
+            .arg(&port)
+            .status()
+            .expect("scripts/synapse start");
+        assert!(status.success(), "Synapse did not start");
+        // SAFETY: called from `main` before the async runtime or any thread starts.
+        unsafe {
+            std::env::set_var(
+                "COPYDESK_TEST_HOMESERVER",
+                format!("http://127.0.0.1:{port}"),
+            );
+            std::env::set_var("COPYDESK_TEST_SYNAPSE_DIR", dir.path());
+        }
+        OwnSynapse { dir }
+    }
+}
+
+impl Drop for OwnSynapse {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(repo_root().join("scripts/synapse"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+fn release_binary() -> PathBuf {
+    // This example runs from target/release/examples/; the bot is in target/release/.
+    let exe = std::env::current_exe().expect("current exe");
+    let binary = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("copydesk"))
+        .expect("target dir");
+    if !binary.exists() {
+        eprintln!(
+            "{} is missing: run `cargo build --release` first",
+            binary.display()
+        );
+        std::process::exit(2);
+    }
+    binary
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn summary(name: &str, samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (p50, p90, p99) = (
+        percentile(samples, 0.50),
+        percentile(samples, 0.90),
+        percentile(samples, 0.99),
+    );
+    println!(
+        "{name:<28} n={:<4} p50 {:>7.1} ms   p90 {:>7.1} ms   p99 {:>7.1} ms",
+        samples.len(),
+        ms(p50),
+        ms(p90),
+        ms(p99)
+    );
+    p50
+}
+
+fn proc_status(pid: u32, key: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .map(|l| l[key.len()..].trim().to_owned())
+        })
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+fn main() {
+    let args = args();
+    let binary = release_binary();
+    let _synapse = std::env::var_os("COPYDESK_TEST_HOMESERVER")
+        .is_none()
+        .then(OwnSynapse::start);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(measure(args, &binary));
+}
+
+async fn measure(args: Args, binary: &Path) {
+    let hs = Homeserver::from_env().expect("a homeserver");
+    let alice = hs.new_client("alice").await;
+    let bob = hs.new_client("bob").await;
+    let account = BotAccount::register(&hs).await;
+    account.configure(&BotSettings {
+        default_mode: "warn",
+        autojoin_users: vec![alice.user_id.clone()],
+        ..Default::default()
+    });
+    let mut rooms = Vec::new();
+    for i in 0..args.rooms {
+        let invite = [account.user_id.clone(), bob.user_id.clone()];
+        let room = alice
+            .create_room(&format!("room {i}"), false, &invite)
+            .await;
+        bob.join(&room).await;
+        rooms.push(room);
+    }
+    let started = Instant::now();
+    let process = account.start_binary(binary);
+    for room in &rooms {
+        wait_for_join(&alice, room, &account.user_id).await;
+    }
+    println!(
+        "bot joined {} rooms in {:.1} s (pid {})",
+        rooms.len(),
+        started.elapsed().as_secs_f64(),
+        process.pid()
+    );
+
+    let bot = account.user_id.clone();
+    // Warm up both paths (connections, caches) before measuring.
+    for room in rooms.iter().take(3) {
+        round_trip(&alice, &bob, room).await;
+        bot_answer(&alice, &bot, room).await;
+    }
+    let (mut plain, mut answers) = (Vec::new(), Vec::new());
+    for i in 0..args.commands {
+        let room = &rooms[i % rooms.len()];
+        plain.push(round_trip(&alice, &bob, room).await);
+        answers.push(bot_answer(&alice, &bot, room).await);
+    }
+    println!();
+    let rt = summary("synapse send→sync (2 users)", &mut plain);
+    let answer = summary("bot !context → answer seen", &mut answers);
+    println!(
+        "bot p50 / round-trip p50     {:.2}× (target ≤ 2.2×)",
+        answer.as_secs_f64() / rt.as_secs_f64()
+    );
+    println!(
+        "bot memory in {} rooms        VmHWM {} (peak RSS), VmRSS {}",
+        rooms.len(),
+        proc_status(process.pid(), "VmHWM:"),
+        proc_status(process.pid(), "VmRSS:")
+    );
+}
+
+async fn round_trip(
+    alice: &TestClient,
+    bob: &TestClient,
+    room: &matrix_sdk::ruma::RoomId,
+) -> Duration {
+    let start = Instant::now();
+    let sent = alice.send_text(room, "round trip").await;
+    bob.wait_for(room, TIMEOUT, |m| m.event_id == sent)
+        .await
+        .expect("bob sees alice's message");
+    start.elapsed()
+}
+
+async fn bot_answer(
+    alice: &TestClient,
+    bot: &matrix_sdk::ruma::UserId,
+    room: &matrix_sdk::ruma::RoomId,
+) -> Duration {
+    let start = Instant::now();
+    let command = alice.send_text(room, "!context bulgaria").await;
+    alice
+        .wait_for(room, TIMEOUT, |m| {
+            m.sender == bot && m.in_reply_to.as_ref() == Some(&command)
+        })
+        .await
+        .expect("the bot answers");
+    start.elapsed()
+}

@@ -1,0 +1,410 @@
+//! Room messages and redactions: turned into `Desk` calls, and the desk's replies into
+//! notices. One handler per event kind; each returns early when the event is not for it.
+//!
+//! The sync hands events to a queue (see `mod.rs`) and one worker runs these handlers in
+//! the order the events arrived, so an edit is always handled after the message it edits,
+//! and a clean shutdown can finish the queue instead of cutting a handler off mid-send.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use copydesk_core::commands::warning_reply;
+use copydesk_core::{MessageReport, Outcome, Verdict};
+use matrix_sdk::ruma::events::relation::{Replacement, Thread};
+use matrix_sdk::ruma::events::room::message::{
+    MessageFormat, MessageType, OriginalSyncRoomMessageEvent, Relation, ReplyMetadata,
+    RoomMessageEventContentWithoutRelation,
+};
+use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
+};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedUserId};
+use matrix_sdk::{Room, RoomState};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tracing::Instrument as _;
+
+use super::addressing::{addressed, starts_with_pill, strip_mx_reply, strip_reply_fallback};
+use super::memory::Warning;
+use super::{Bot, outgoing};
+use crate::config::Mode;
+
+/// An event waiting for the worker.
+pub enum Incoming {
+    Message(Room, Box<OriginalSyncRoomMessageEvent>),
+    Redaction(Room, Box<OriginalSyncRoomRedactionEvent>),
+    /// Sent once the sync has stopped: finish what is queued, then return.
+    Stop,
+}
+
+/// Runs the handlers for queued events, one at a time, until `Incoming::Stop`.
+pub async fn work(bot: Arc<Bot>, mut queue: UnboundedReceiver<Incoming>) {
+    while let Some(incoming) = queue.recv().await {
+        match incoming {
+            Incoming::Message(room, event) => {
+                let span =
+                    tracing::info_span!("message", room = %room.room_id(), event = %event.event_id);
+                on_room_message(&bot, room, *event).instrument(span).await;
+            }
+            Incoming::Redaction(room, event) => {
+                let span = tracing::info_span!("redaction", room = %room.room_id(), event = %event.event_id);
+                on_redaction(&bot, room, *event).instrument(span).await;
+            }
+            Incoming::Stop => return,
+        }
+    }
+}
+
+/// A message in a room: a command to answer, a new message to check, or an edit.
+async fn on_room_message(bot: &Bot, room: Room, event: OriginalSyncRoomMessageEvent) {
+    // Never our own messages.
+    if event.sender == bot.own {
+        return;
+    }
+    // Only `m.text`: never `m.notice`, which is what other bots (and this one) post;
+    // answering notices is how two bots end up talking to each other forever.
+    let MessageType::Text(_) = &event.content.msgtype else {
+        return;
+    };
+    if room.state() != RoomState::Joined {
+        return;
+    }
+    let mode = bot.rooms.mode(room.room_id());
+    if mode == Mode::Off {
+        return;
+    }
+    if bot.is_backlog(&room, event.origin_server_ts).await {
+        return;
+    }
+    if bot.memory().has_acted_on(&event.event_id) {
+        tracing::info!("already handled before a restart; skipping");
+        return;
+    }
+    let result = match &event.content.relates_to {
+        Some(Relation::Replacement(edit)) => on_edit(bot, &room, &event, edit, mode).await,
+        _ => on_new_message(bot, &room, &event, mode).await,
+    };
+    if let Err(error) = result {
+        tracing::warn!("handling the message failed: {error:#}");
+    }
+}
+
+/// A new message (not an edit): answer it if it is a command, else check it.
+async fn on_new_message(
+    bot: &Bot,
+    room: &Room,
+    event: &OriginalSyncRoomMessageEvent,
+    mode: Mode,
+) -> anyhow::Result<()> {
+    let MessageType::Text(text) = &event.content.msgtype else {
+        return Ok(());
+    };
+    // A reply may start with a quote of the message it answers (the reply fallback);
+    // that quote is someone else's text, not a command and not this author's claim.
+    let is_reply = matches!(
+        event.content.relates_to,
+        Some(Relation::Reply(_) | Relation::Thread(_))
+    );
+    let body = if is_reply {
+        strip_reply_fallback(&text.body)
+    } else {
+        &text.body
+    };
+    let html = text
+        .formatted
+        .as_ref()
+        .filter(|f| f.format == MessageFormat::Html)
+        .map(|f| strip_mx_reply(&f.body));
+    let mentioned = event
+        .content
+        .mentions
+        .as_ref()
+        .is_some_and(|m| m.user_ids.contains(&bot.own))
+        || html.is_some_and(|h| starts_with_pill(h, bot.own.as_str()));
+
+    let today = super::today();
+    let outcome = match addressed(body, &bot.names, bot.desk.prefix(), mentioned) {
+        Some(command_line) => bot.desk.command(command_line, today),
+        None => bot.desk.handle(body, today),
+    };
+    match outcome {
+        Outcome::Answer { command, reply } => {
+            bot.acting_on(&event.event_id)?;
+            let content = outgoing::answer(&reply, event);
+            let answer = outgoing::send(room, content).await?;
+            tracing::info!(command, %answer, "answered");
+        }
+        Outcome::Checked { report, .. } if mode.checks_messages() => {
+            let offending = Offending {
+                event_id: event.event_id.clone(),
+                sender: event.sender.clone(),
+                thread: outgoing::thread_of(event).cloned(),
+            };
+            warn(bot, room, &offending, body, report, mode, &event.event_id).await?;
+        }
+        Outcome::Checked { .. } | Outcome::Ignored => {}
+    }
+    Ok(())
+}
+
+/// An edit (`m.replace`): re-check the new text. Attribution added → take the warning
+/// back; an allegation introduced → warn now. Edited commands are not answered again.
+async fn on_edit(
+    bot: &Bot,
+    room: &Room,
+    edit: &OriginalSyncRoomMessageEvent,
+    replacement: &Replacement<RoomMessageEventContentWithoutRelation>,
+    mode: Mode,
+) -> anyhow::Result<()> {
+    if !mode.checks_messages() {
+        return Ok(());
+    }
+    let MessageType::Text(new) = &replacement.new_content.msgtype else {
+        return Ok(());
+    };
+    let original = &replacement.event_id;
+    let existing = bot.memory().warning_about(original).cloned();
+    let offending = match &existing {
+        Some(w) => Offending {
+            event_id: w.message.clone(),
+            sender: w.sender.clone(),
+            thread: (w.thread != w.message)
+                .then(|| Thread::plain(w.thread.clone(), w.message.clone())),
+        },
+        None => Offending::fetch(room, original).await?,
+    };
+    // Only the author may edit a message; anything else is a forged relation.
+    if offending.sender != edit.sender {
+        tracing::info!(original = %original, "ignoring an edit by someone other than the author");
+        return Ok(());
+    }
+    let body = new.body.as_str();
+    if addressed(body, &bot.names, bot.desk.prefix(), false).is_some() {
+        return Ok(());
+    }
+    let report = match bot.desk.handle(body, super::today()) {
+        Outcome::Checked { report, .. } => report,
+        Outcome::Answer { .. } | Outcome::Ignored => MessageReport::default(),
+    };
+    let Some(existing) = existing else {
+        return warn(bot, room, &offending, body, report, mode, &edit.event_id).await;
+    };
+    let already =
+        bot.memory()
+            .warned_in_thread(room.room_id(), offending.thread_root(), Some(original));
+    let report = without_allegations(report, &already);
+    if report.alarms().next().is_some() {
+        tracing::info!(original = %original, "the edited message still needs attribution; the warning stands");
+        return Ok(());
+    }
+    withdraw(
+        bot,
+        &existing,
+        &edit.event_id,
+        "the message was edited to attribute it",
+    )
+    .await
+}
+
+/// A redaction: if it removed a message the bot warned about, the warning goes too; if it
+/// removed the bot's warning itself, the bot forgets that warning.
+async fn on_redaction(bot: &Bot, _room: Room, event: OriginalSyncRoomRedactionEvent) {
+    let Some(redacted) = event
+        .redacts
+        .clone()
+        .or_else(|| event.content.redacts.clone())
+    else {
+        return;
+    };
+    // Our own redactions are withdrawals we already recorded.
+    if event.sender == bot.own {
+        return;
+    }
+    let removed_warning = bot.memory().take_warning_event(&redacted);
+    if let Some(warning) = removed_warning {
+        tracing::info!(warning = %warning.warning, "someone removed a warning; forgetting it");
+        if let Err(error) = bot.memory().save() {
+            tracing::warn!("{error:#}");
+        }
+        return;
+    }
+    let Some(warning) = bot.memory().warning_about(&redacted).cloned() else {
+        return;
+    };
+    if let Err(error) = withdraw(
+        bot,
+        &warning,
+        &event.event_id,
+        "the original message was redacted",
+    )
+    .await
+    {
+        tracing::warn!("withdrawing the warning failed: {error:#}");
+    }
+}
+
+/// The message a warning is about: what a threaded reply to it needs.
+struct Offending {
+    event_id: OwnedEventId,
+    sender: OwnedUserId,
+    thread: Option<Thread>,
+}
+
+impl Offending {
+    /// Loads the original of an edit (decrypted when the room is encrypted).
+    async fn fetch(room: &Room, event_id: &EventId) -> anyhow::Result<Offending> {
+        let event = room
+            .event(event_id, None)
+            .await
+            .with_context(|| format!("fetching the edited message {event_id}"))?;
+        let Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+            SyncMessageLikeEvent::Original(message),
+        ))) = event.raw().deserialize()
+        else {
+            anyhow::bail!("the edited event {event_id} is not a message");
+        };
+        Ok(Offending {
+            thread: outgoing::thread_of(&message).cloned(),
+            event_id: message.event_id,
+            sender: message.sender,
+        })
+    }
+
+    /// The thread the message belongs to, for "warned once per thread": its thread root,
+    /// or, outside a thread, the message itself (the warning starts a thread there).
+    fn thread_root(&self) -> &EventId {
+        self.thread.as_ref().map_or(&self.event_id, |t| &t.event_id)
+    }
+
+    fn reply_metadata(&self) -> ReplyMetadata<'_> {
+        ReplyMetadata::new(&self.event_id, &self.sender, self.thread.as_ref())
+    }
+}
+
+/// Posts a warning about `offending` (in its thread, or in the editors' room) unless
+/// every allegation in it was already warned about in the same thread.
+async fn warn(
+    bot: &Bot,
+    room: &Room,
+    offending: &Offending,
+    body: &str,
+    report: MessageReport,
+    mode: Mode,
+    acted_on: &EventId,
+) -> anyhow::Result<()> {
+    let already = bot.memory().warned_in_thread(
+        room.room_id(),
+        offending.thread_root(),
+        Some(&offending.event_id),
+    );
+    let report = without_allegations(report, &already);
+    let Some(reply) = warning_reply(&report, body) else {
+        if !already.is_empty() {
+            tracing::info!("allegation already warned about in this thread");
+        }
+        return Ok(());
+    };
+    let allegations: Vec<String> = report
+        .alarms()
+        .filter_map(|f| f.allegation.as_ref())
+        .map(|a| allegation_key(&a.topic, &a.id))
+        .collect();
+
+    bot.acting_on(acted_on)?;
+    let (posted_in, warning) = match mode {
+        Mode::Warn => {
+            let content = outgoing::warning(&reply, offending.reply_metadata());
+            (room.clone(), outgoing::send(room, content).await?)
+        }
+        Mode::Editors => {
+            let Some(editors) = bot.editors_room() else {
+                tracing::warn!(
+                    "mode is editors but the bot is not in rooms.editors_room; warning dropped"
+                );
+                return Ok(());
+            };
+            let link = match room
+                .matrix_to_event_permalink(offending.event_id.clone())
+                .await
+            {
+                Ok(uri) => uri.to_string(),
+                Err(_) => room
+                    .room_id()
+                    .matrix_to_event_uri(offending.event_id.clone())
+                    .to_string(),
+            };
+            let room_name = room
+                .cached_display_name()
+                .map_or_else(|| room.room_id().to_string(), |name| name.to_string());
+            let content = outgoing::editors_warning(&reply, &link, &offending.sender, &room_name);
+            let id = outgoing::send(&editors, content).await?;
+            (editors, id)
+        }
+        Mode::Commands | Mode::Off => return Ok(()),
+    };
+    tracing::info!(
+        %warning,
+        posted_in = %posted_in.room_id(),
+        verdict = report.verdict().as_str(),
+        "warned"
+    );
+    let mut memory = bot.memory();
+    memory.add_warning(Warning {
+        room: room.room_id().to_owned(),
+        message: offending.event_id.clone(),
+        sender: offending.sender.clone(),
+        thread: offending.thread_root().to_owned(),
+        allegations,
+        posted_in: posted_in.room_id().to_owned(),
+        warning,
+    });
+    memory.save()
+}
+
+/// Redacts a warning the bot posted and forgets it.
+async fn withdraw(
+    bot: &Bot,
+    warning: &Warning,
+    acted_on: &EventId,
+    why: &str,
+) -> anyhow::Result<()> {
+    bot.acting_on(acted_on)?;
+    let Some(room) = bot.client.get_room(&warning.posted_in) else {
+        anyhow::bail!("the bot is no longer in {}", warning.posted_in);
+    };
+    outgoing::redact(&room, &warning.warning, why).await?;
+    tracing::info!(warning = %warning.warning, reason = why, "withdrew the warning");
+    let mut memory = bot.memory();
+    memory.take_warning_about(&warning.message);
+    memory.save()
+}
+
+fn allegation_key(topic: &str, id: &str) -> String {
+    format!("{topic}/{id}")
+}
+
+/// `report` without findings about allegations in `already` (warned about once in this
+/// thread already); a sentence's verdict is recomputed from the findings it keeps.
+fn without_allegations(mut report: MessageReport, already: &HashSet<String>) -> MessageReport {
+    if already.is_empty() {
+        return report;
+    }
+    for sentence in &mut report.sentences {
+        let before = sentence.findings.len();
+        sentence.findings.retain(|f| {
+            f.allegation
+                .as_ref()
+                .is_none_or(|a| !already.contains(&allegation_key(&a.topic, &a.id)))
+        });
+        if sentence.findings.len() != before {
+            sentence.verdict = sentence
+                .findings
+                .iter()
+                .map(|f| f.verdict)
+                .max()
+                .unwrap_or(Verdict::Ok);
+        }
+    }
+    report
+}

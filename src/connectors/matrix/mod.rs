@@ -1,0 +1,338 @@
+//! The Matrix connector: copydesk as a bot in Matrix rooms, on matrix-sdk.
+//!
+//! The connector turns room events into `Desk` calls and the desk's replies into
+//! `m.notice` messages; what to answer and what to warn about is decided in the core.
+//!
+//! How a run goes:
+//! 1. `session`: restore the login saved in `data_dir` (or log in the first time).
+//! 2. First start only: one sync *before any message handler exists*, so the history the
+//!    homeserver sends with it is never answered ("no backlog from before the first
+//!    start").
+//! 3. Handlers: invites (`invites`), messages and redactions (`messages`). The sync only
+//!    queues room events; one worker handles them in order.
+//! 4. Sync forever from the position saved in the store, retrying with back-off while the
+//!    homeserver is down; SIGINT/SIGTERM stop the sync, the worker finishes the queue,
+//!    and the bot exits.
+//!
+//! Privacy: logs at info and above carry room ids, event ids and user ids, never message
+//! text. Files in `data_dir`: `store/` (SQLite state and crypto store), `session.json`,
+//! `memory.json` (see `memory`), and `lock`.
+
+mod addressing;
+mod invites;
+mod memory;
+mod messages;
+mod outgoing;
+mod retry;
+mod session;
+
+use std::fs::File;
+use std::os::unix::fs::DirBuilderExt as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use copydesk_core::Desk;
+use jiff::civil::Date;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
+use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
+use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
+use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch, OwnedUserId, UInt};
+use matrix_sdk::{Client, Room, RoomState};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::{Autojoin, Config, RoomsConfig};
+use addressing::Names;
+use memory::Memory;
+use messages::Incoming;
+
+/// How many timeline events one sync may return per room: enough to cover a busy room
+/// for the time the bot is typically down (older ones fall outside max_backlog_age).
+const TIMELINE_LIMIT: u32 = 50;
+/// How long the worker may take to finish queued events at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+
+/// Everything the handlers share.
+pub struct Bot {
+    client: Client,
+    own: OwnedUserId,
+    desk: Desk,
+    names: Names,
+    rooms: RoomsConfig,
+    autojoin: Autojoin,
+    editors: Vec<OwnedUserId>,
+    max_backlog_age: Duration,
+    memory: Mutex<Memory>,
+}
+
+impl Bot {
+    fn memory(&self) -> MutexGuard<'_, Memory> {
+        // A panic while holding the lock leaves plain data behind; keep going with it.
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records, durably, that the bot acts on `event`, before it acts: across restarts
+    /// an event is answered or warned about at most once.
+    fn acting_on(&self, event: &EventId) -> anyhow::Result<()> {
+        let mut memory = self.memory();
+        memory.record_action(event);
+        memory.save()
+    }
+
+    /// Whether a message sent at `sent` is backlog the bot must not handle: older than
+    /// `max_backlog_age`, or written before the bot joined the room.
+    async fn is_backlog(&self, room: &Room, sent: MilliSecondsSinceUnixEpoch) -> bool {
+        let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
+        let age = Duration::from_millis(now.saturating_sub(u64::from(sent.0)));
+        if age > self.max_backlog_age {
+            tracing::info!(
+                age_s = age.as_secs(),
+                "older than max_backlog_age; not handled"
+            );
+            return true;
+        }
+        // Protocol trap: after a join, the next sync brings the room's recent history
+        // along with it. Those messages were written before the bot was there.
+        let joined = match room.get_member_no_sync(&self.own).await {
+            Ok(Some(member)) => member.event().origin_server_ts(),
+            _ => None,
+        };
+        if joined.is_some_and(|joined| sent < joined) {
+            tracing::info!("sent before the bot joined; not handled");
+            return true;
+        }
+        false
+    }
+
+    /// The editors' room, when configured and joined.
+    fn editors_room(&self) -> Option<Room> {
+        let room = self.client.get_room(self.rooms.editors_room.as_ref()?)?;
+        (room.state() == RoomState::Joined).then_some(room)
+    }
+}
+
+/// The date staleness is judged against.
+fn today() -> Date {
+    jiff::Zoned::now().date()
+}
+
+/// Runs the bot until SIGINT or SIGTERM. Returns an error only for what retrying cannot
+/// fix (bad credentials, a store that cannot be opened, a revoked access token).
+pub fn run(config: Config, desk: Desk) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(config, desk))
+}
+
+async fn serve(config: Config, desk: Desk) -> anyhow::Result<()> {
+    let mut shutdown = Shutdown::listen()?;
+    let matrix = &config.matrix;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&matrix.data_dir)
+        .with_context(|| format!("cannot create data_dir {}", matrix.data_dir.display()))?;
+    let _lock = lock_data_dir(&matrix.data_dir)?;
+    let memory = Memory::load(&matrix.data_dir.join("memory.json"))?;
+
+    let client = tokio::select! {
+        connected = session::connect(matrix) => connected?.0,
+        () = shutdown.requested() => return Ok(()),
+    };
+    let own = client
+        .user_id()
+        .context("logged in without a user id")?
+        .to_owned();
+    let display_name = client.account().get_display_name().await.ok().flatten();
+    let names = Names::new(
+        own.as_str(),
+        Some(display_name.as_deref().unwrap_or(own.localpart())),
+    );
+    let bot = Arc::new(Bot {
+        client: client.clone(),
+        own,
+        desk,
+        names,
+        rooms: config.rooms.clone(),
+        autojoin: matrix.autojoin.clone(),
+        editors: config.rooms.editors.clone(),
+        max_backlog_age: matrix.max_backlog_age,
+        memory: Mutex::new(memory),
+    });
+
+    // Protocol trap: the first sync of a new login returns recent history from every
+    // room the account is in. It runs before any message handler exists, so none of it
+    // is answered or checked. Later starts skip this and resume from the saved position.
+    if !bot.memory().caught_up() {
+        tokio::select! {
+            () = initial_sync(&client) => {}
+            () = shutdown.requested() => return Ok(()),
+        }
+        let mut memory = bot.memory();
+        memory.set_caught_up();
+        memory.save()?;
+        tracing::info!("first start: the backlog before now is skipped");
+    }
+
+    let (queue, inbox) = mpsc::unbounded_channel();
+    install_handlers(&client, &bot, queue.clone());
+    invites::consider_pending(&bot).await;
+    let worker = tokio::spawn(messages::work(bot.clone(), inbox));
+    tracing::info!(
+        user = %bot.own,
+        device = ?client.device_id(),
+        rooms = client.joined_rooms().len(),
+        default_mode = %config.rooms.default_mode,
+        "copydesk is running"
+    );
+
+    let settings = SyncSettings::default()
+        .timeout(matrix.sync_timeout)
+        .filter(sync_filter(TIMELINE_LIMIT));
+    let outcome = tokio::select! {
+        fatal = sync_forever(&client, settings) => Err(fatal),
+        () = shutdown.requested() => Ok(()),
+    };
+
+    // Finish what is queued (a command being answered is answered), then stop.
+    let _ = queue.send(Incoming::Stop);
+    match tokio::time::timeout(SHUTDOWN_GRACE, worker).await {
+        Ok(_) => tracing::info!("stopped cleanly"),
+        Err(_) => tracing::warn!("stopped with events still queued"),
+    }
+    drop(bot);
+    drop(client);
+    outcome
+}
+
+/// Registers the event handlers. Room events only go into the queue; the worker in
+/// `messages` handles them one at a time, in order.
+fn install_handlers(client: &Client, bot: &Arc<Bot>, queue: mpsc::UnboundedSender<Incoming>) {
+    client.add_event_handler_context(bot.clone());
+    client.add_event_handler(invites::on_stripped_member);
+
+    let messages = queue.clone();
+    client.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
+        let _ = messages.send(Incoming::Message(room, Box::new(event)));
+        async {}
+    });
+    client.add_event_handler(move |event: OriginalSyncRoomRedactionEvent, room: Room| {
+        let _ = queue.send(Incoming::Redaction(room, Box::new(event)));
+        async {}
+    });
+    // Decrypted events reach the message handler; what is still encrypted here had no
+    // key (yet). Worth a line in the log when someone says the bot ignored them.
+    client.add_event_handler(
+        |event: OriginalSyncRoomEncryptedEvent, room: Room| async move {
+            tracing::info!(
+                room = %room.room_id(),
+                event = %event.event_id,
+                sender = %event.sender,
+                "could not decrypt a message (no room key for this device)"
+            );
+        },
+    );
+}
+
+/// The sync filter: members are lazy-loaded (the bot never lists them; the SDK fetches
+/// them when an encrypted room needs them) and the timeline is capped per room.
+fn sync_filter(timeline_limit: u32) -> Filter {
+    let mut filter = FilterDefinition::with_lazy_loading();
+    let mut timeline = RoomEventFilter::default();
+    timeline.limit = Some(UInt::from(timeline_limit));
+    timeline.lazy_load_options = filter.room.state.lazy_load_options;
+    filter.room.timeline = timeline;
+    Filter::FilterDefinition(filter)
+}
+
+/// The first sync after the first login, retried until it succeeds.
+async fn initial_sync(client: &Client) {
+    let settings = SyncSettings::default()
+        .timeout(Duration::ZERO)
+        .filter(sync_filter(1));
+    let mut failures = 0;
+    while let Err(error) = client.sync_once(settings.clone()).await {
+        let delay = retry::delay_after(&error, failures);
+        tracing::warn!(%error, ?delay, "first sync failed; retrying");
+        failures += 1;
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Syncs until the access token is revoked (the only error returned). Any other failure
+/// (homeserver down, restarting, rate limiting) is retried with back-off, forever.
+async fn sync_forever(client: &Client, settings: SyncSettings) -> anyhow::Error {
+    let mut failures: u32 = 0;
+    loop {
+        match client.sync_once(settings.clone()).await {
+            Ok(_) => {
+                if failures > 0 {
+                    tracing::info!(failures, "sync is back");
+                    failures = 0;
+                }
+            }
+            Err(error) if retry::is_unknown_token(&error) => {
+                return anyhow::anyhow!(
+                    "the homeserver no longer accepts the bot's access token ({error}); \
+                     delete session.json and store/ in data_dir to log in again"
+                );
+            }
+            Err(error) => {
+                let delay = retry::delay_after(&error, failures);
+                if failures == 0 {
+                    tracing::warn!(%error, ?delay, "sync failed; retrying with back-off");
+                } else {
+                    tracing::debug!(%error, ?delay, failures, "sync failed again");
+                }
+                failures = failures.saturating_add(1);
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+/// Holds an exclusive lock on `data_dir/lock` while the bot runs: two bots sharing one
+/// crypto store would corrupt it.
+fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
+    let path = data_dir.join("lock");
+    let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.try_lock().map_err(|_| {
+        anyhow::anyhow!(
+            "another copydesk is running with data_dir {}",
+            data_dir.display()
+        )
+    })?;
+    Ok(file)
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM, seen from anywhere in the run.
+struct Shutdown(watch::Receiver<bool>);
+
+impl Shutdown {
+    fn listen() -> anyhow::Result<Shutdown> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let name = tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            };
+            tracing::info!(signal = name, "shutting down");
+            let _ = tx.send(true);
+        });
+        Ok(Shutdown(rx))
+    }
+
+    async fn requested(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+}

@@ -1,0 +1,272 @@
+//! The copydesk bot as a separate process, for tests that drive it over a real
+//! homeserver: a registered bot account, a config file in a temp dir, and the built
+//! binary started (and stopped with SIGTERM) on it.
+//!
+//! Included next to `support` by the tests that need it:
+//!
+//! ```ignore
+//! mod support;
+//! #[path = "support/bot.rs"]
+//! mod bot;
+//! ```
+#![allow(dead_code)]
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use matrix_sdk::ruma::events::room::member::MembershipState;
+use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId, UserId};
+
+use crate::support::{Homeserver, TestClient};
+
+/// The environment variable the test configs name for the bot's password.
+const PASSWORD_ENV: &str = "COPYDESK_TEST_BOT_PASSWORD";
+const PASSPHRASE_ENV: &str = "COPYDESK_TEST_STORE_PASSPHRASE";
+
+/// A bot account with its own data dir and config file.
+pub struct BotAccount {
+    pub user_id: OwnedUserId,
+    password: String,
+    dir: tempfile::TempDir,
+    homeserver_url: String,
+}
+
+/// What differs between tests' configs.
+#[derive(Clone, Debug)]
+pub struct BotSettings {
+    pub default_mode: &'static str,
+    pub modes: Vec<(OwnedRoomId, &'static str)>,
+    pub editors_room: Option<OwnedRoomId>,
+    pub editors: Vec<OwnedUserId>,
+    pub autojoin_users: Vec<OwnedUserId>,
+    pub autojoin_servers: Vec<String>,
+    pub max_backlog_age: &'static str,
+    pub sync_timeout: &'static str,
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        BotSettings {
+            default_mode: "commands",
+            modes: Vec::new(),
+            editors_room: None,
+            editors: Vec::new(),
+            autojoin_users: Vec::new(),
+            autojoin_servers: Vec::new(),
+            max_backlog_age: "10m",
+            sync_timeout: "10s",
+        }
+    }
+}
+
+fn toml_list<T: std::fmt::Display>(items: &[T]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|i| format!("{:?}", i.to_string()))
+        .collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+impl BotAccount {
+    /// Registers a fresh bot user (localpart `copydesk-…`).
+    pub async fn register(hs: &Homeserver) -> BotAccount {
+        let (user_id, password) = hs.register_user("copydesk").await;
+        BotAccount {
+            user_id,
+            password,
+            dir: tempfile::tempdir().expect("creating the bot's temp dir"),
+            homeserver_url: hs.url.clone(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("bot.log")
+    }
+
+    /// Writes `config.toml` for these settings (the data dir is `data/` beside it).
+    pub fn configure(&self, settings: &BotSettings) {
+        let mut text = format!(
+            "[bot]\nprefix = \"!\"\n\n\
+             [matrix]\n\
+             homeserver_url = {url:?}\n\
+             user_id = {user:?}\n\
+             password_env = {PASSWORD_ENV:?}\n\
+             store_passphrase_env = {PASSPHRASE_ENV:?}\n\
+             device_name = \"copydesk under test\"\n\
+             data_dir = \"data\"\n\
+             max_backlog_age = {backlog:?}\n\
+             sync_timeout = {sync:?}\n\n\
+             [matrix.autojoin]\nusers = {users}\nservers = {servers}\n\n\
+             [rooms]\ndefault_mode = {mode:?}\neditors = {editors}\n",
+            url = self.homeserver_url,
+            user = self.user_id.as_str(),
+            backlog = settings.max_backlog_age,
+            sync = settings.sync_timeout,
+            users = toml_list(&settings.autojoin_users),
+            servers = toml_list(&settings.autojoin_servers),
+            mode = settings.default_mode,
+            editors = toml_list(&settings.editors),
+        );
+        if let Some(room) = &settings.editors_room {
+            text.push_str(&format!("editors_room = {:?}\n", room.as_str()));
+        }
+        if !settings.modes.is_empty() {
+            text.push_str("\n[rooms.mode]\n");
+            for (room, mode) in &settings.modes {
+                text.push_str(&format!("{:?} = {mode:?}\n", room.as_str()));
+            }
+        }
+        std::fs::write(self.config_path(), text).expect("writing the bot's config");
+    }
+
+    /// Starts the test build of the bot on the config written by [`configure`].
+    pub fn start(&self) -> BotProcess {
+        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
+            panic!("the copydesk binary is only known to integration tests; use start_binary")
+        };
+        self.start_binary(Path::new(binary))
+    }
+
+    /// Starts `binary` (a copydesk build) on the config written by [`configure`].
+    pub fn start_binary(&self, binary: &Path) -> BotProcess {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("opening the bot's log");
+        let child = Command::new(binary)
+            .arg("run")
+            .arg("--config")
+            .arg(self.config_path())
+            .env(PASSWORD_ENV, &self.password)
+            .env(PASSPHRASE_ENV, "test store passphrase")
+            .env(
+                "RUST_LOG",
+                std::env::var("COPYDESK_TEST_BOT_LOG")
+                    .unwrap_or_else(|_| "warn,copydesk=debug".to_owned()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("cloning the log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+        BotProcess {
+            child,
+            log_path: self.log_path(),
+        }
+    }
+
+    /// The bot's log so far.
+    pub fn log(&self) -> String {
+        read_log(&self.log_path())
+    }
+}
+
+fn read_log(path: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = std::fs::File::open(path) {
+        let _ = file.read_to_string(&mut text);
+    }
+    text
+}
+
+/// A running bot. Dropping it kills the process (and prints its log if the test failed).
+pub struct BotProcess {
+    child: Child,
+    log_path: PathBuf,
+}
+
+impl BotProcess {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGTERM, then waits (up to 30 s) for the exit.
+    pub async fn stop(&mut self) -> ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the bot did not stop within 30 s of SIGTERM");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        read_log(&self.log_path)
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- bot log ({}):\n{}", self.log_path.display(), self.log());
+        }
+    }
+}
+
+/// Waits until `observer` has seen `user` reach `membership` in `room`.
+pub async fn wait_for_membership(
+    observer: &TestClient,
+    room: &RoomId,
+    user: &UserId,
+    membership: MembershipState,
+    timeout: Duration,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(r) = observer.client.get_room(room)
+            && let Ok(Some(member)) = r.get_member_no_sync(user).await
+            && *member.membership() == membership
+        {
+            return true;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `observer` has seen `user` join `room`; panics after 60 s.
+pub async fn wait_for_join(observer: &TestClient, room: &RoomId, user: &UserId) {
+    assert!(
+        wait_for_membership(
+            observer,
+            room,
+            user,
+            MembershipState::Join,
+            Duration::from_secs(60)
+        )
+        .await,
+        "{user} did not join {room} within 60 s (as seen by {})",
+        observer.user_id
+    );
+}
