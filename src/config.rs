@@ -30,6 +30,8 @@ pub const DEFAULT_MAX_BACKLOG_AGE: Duration = Duration::from_secs(10 * 60);
 pub const DEFAULT_SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longer long-polls than this only hide a dead connection for longer.
 const MAX_SYNC_TIMEOUT: Duration = Duration::from_secs(300);
+/// Votes a rule needs before feedback may demote it.
+pub const DEFAULT_DEMOTE_MIN_VOTES: u64 = 5;
 
 /// A validated configuration. Paths are absolute or relative to the working directory
 /// (relative paths in the file were resolved against the file's folder).
@@ -40,6 +42,8 @@ pub struct Config {
     pub bot: BotConfig,
     pub matrix: MatrixConfig,
     pub rooms: RoomsConfig,
+    /// `[log]`, `[reload]`, `[audit]`, `[feedback]`, `[freshness]` and `[metrics]`.
+    pub ops: crate::operations::OpsSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +222,55 @@ struct RawConfig {
     rooms: RawRooms,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    reload: RawReload,
+    #[serde(default)]
+    audit: RawAudit,
+    #[serde(default)]
+    feedback: RawFeedback,
+    #[serde(default)]
+    freshness: RawFreshness,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReload {
+    watch: Option<bool>,
+    debounce: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    enabled: Option<bool>,
+    max_size_mb: Option<Spanned<u64>>,
+    keep: Option<Spanned<u64>>,
+    include_text: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFeedback {
+    enabled: Option<bool>,
+    demote_threshold: Option<Spanned<f64>>,
+    demote_min_votes: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFreshness {
+    enabled: Option<bool>,
+    at: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    enabled: Option<bool>,
+    listen: Option<Spanned<String>>,
+    max_sync_age: Option<Spanned<String>>,
 }
 
 /// `[log]` is read by `logging::configured_format` before the configuration proper (so
@@ -297,23 +350,137 @@ impl Validator<'_> {
         let bot = self.bot(raw.bot);
         let matrix = self.matrix(raw.matrix);
         let rooms = self.rooms(raw.rooms);
-        if let Some(format) = raw.log.format
-            && !matches!(format.get_ref().as_str(), "text" | "json")
-        {
-            self.problem(
-                format.span(),
-                format!(
-                    "unknown log format {:?} (expected \"text\" or \"json\")",
-                    format.get_ref()
+        let mut ops = crate::operations::OpsSettings::default();
+        if let Some(format) = raw.log.format {
+            match format.get_ref().as_str() {
+                "text" => ops.log = crate::logging::LogFormat::Text,
+                "json" => ops.log = crate::logging::LogFormat::Json,
+                other => self.problem(
+                    format.span(),
+                    format!("unknown log format {other:?} (expected \"text\" or \"json\")"),
                 ),
-            );
+            }
         }
+        self.reload(raw.reload, &mut ops.reload);
+        self.audit(raw.audit, &mut ops.audit);
+        self.feedback(raw.feedback, &mut ops.feedback);
+        self.freshness(raw.freshness, &mut ops.freshness);
+        let sync_timeout = matrix.as_ref().map(|m| m.sync_timeout);
+        self.metrics(raw.metrics, &mut ops.metrics, sync_timeout);
         Some(Config {
             path: path.to_owned(),
             bot: bot?,
             matrix: matrix?,
             rooms: rooms?,
+            ops,
         })
+    }
+
+    fn reload(&mut self, raw: RawReload, out: &mut crate::reload::ReloadSettings) {
+        out.watch = raw.watch.unwrap_or(out.watch);
+        if let Some(d) = raw.debounce {
+            let span = d.span();
+            match self.duration(d, false) {
+                Some(d) if d > Duration::from_secs(60) => {
+                    self.problem(span, "debounce must be at most 1m")
+                }
+                Some(d) => out.debounce = d,
+                None => {}
+            }
+        }
+    }
+
+    fn audit(&mut self, raw: RawAudit, out: &mut crate::audit::AuditSettings) {
+        out.enabled = raw.enabled.unwrap_or(out.enabled);
+        out.include_text = raw.include_text.unwrap_or(out.include_text);
+        if let Some(mb) = raw.max_size_mb {
+            match *mb.get_ref() {
+                0 => self.problem(mb.span(), "max_size_mb must be at least 1"),
+                n => out.max_size = n.saturating_mul(1024 * 1024),
+            }
+        }
+        if let Some(keep) = raw.keep {
+            match usize::try_from(*keep.get_ref()) {
+                Ok(n) if n <= 1000 => out.keep = n,
+                _ => self.problem(keep.span(), "keep must be at most 1000"),
+            }
+        }
+    }
+
+    fn feedback(&mut self, raw: RawFeedback, out: &mut crate::feedback::FeedbackSettings) {
+        out.enabled = raw.enabled.unwrap_or(out.enabled);
+        let min_votes = match raw.demote_min_votes {
+            Some(v) if *v.get_ref() == 0 => {
+                self.problem(v.span(), "demote_min_votes must be at least 1");
+                DEFAULT_DEMOTE_MIN_VOTES
+            }
+            Some(v) => v.into_inner(),
+            None => DEFAULT_DEMOTE_MIN_VOTES,
+        };
+        if let Some(threshold) = raw.demote_threshold {
+            let rate = *threshold.get_ref();
+            if rate > 0.0 && rate <= 1.0 {
+                out.demotion = Some(copydesk_core::feedback::DemotionPolicy {
+                    threshold: rate,
+                    min_votes,
+                });
+            } else {
+                self.problem(
+                    threshold.span(),
+                    "demote_threshold is a false-alarm rate above 0 and at most 1, e.g. 0.8",
+                );
+            }
+        }
+    }
+
+    fn freshness(&mut self, raw: RawFreshness, out: &mut crate::freshness::FreshnessSettings) {
+        out.enabled = raw.enabled.unwrap_or(out.enabled);
+        if let Some(at) = raw.at {
+            match at.get_ref().trim().parse::<jiff::civil::Time>() {
+                Ok(time) => out.at = time,
+                Err(_) => self.problem(
+                    at.span(),
+                    format!("{:?} is not a time of day like \"09:00\"", at.get_ref()),
+                ),
+            }
+        }
+    }
+
+    fn metrics(
+        &mut self,
+        raw: RawMetrics,
+        out: &mut crate::metrics::MetricsSettings,
+        sync_timeout: Option<Duration>,
+    ) {
+        out.enabled = raw.enabled.unwrap_or(out.enabled);
+        // A quiet long-poll succeeds only after sync_timeout: allow two of them.
+        if let Some(timeout) = sync_timeout {
+            out.max_sync_age = out.max_sync_age.max(timeout * 2);
+        }
+        if let Some(listen) = raw.listen {
+            match listen.get_ref().trim().parse::<std::net::SocketAddr>() {
+                Ok(address) => out.listen = address,
+                Err(_) => self.problem(
+                    listen.span(),
+                    format!(
+                        "{:?} is not an address and port like \"127.0.0.1:9464\"",
+                        listen.get_ref()
+                    ),
+                ),
+            }
+        }
+        if let Some(age) = raw.max_sync_age {
+            let span = age.span();
+            match (self.duration(age, false), sync_timeout) {
+                (Some(age), Some(timeout)) if age <= timeout => self.problem(
+                    span,
+                    "max_sync_age must be longer than matrix.sync_timeout, or /healthz fails \
+                     during every quiet long-poll",
+                ),
+                (Some(age), _) => out.max_sync_age = age,
+                (None, _) => {}
+            }
+        }
     }
 
     fn bot(&mut self, raw: RawBot) -> Option<BotConfig> {
@@ -661,6 +828,92 @@ data_dir = "state"
         assert_eq!(config.rooms.default_mode, Mode::Commands);
         assert!(config.rooms.editors_room.is_some());
         assert!(!config.matrix.autojoin.users.is_empty());
+    }
+
+    #[test]
+    fn operations_sections_have_defaults() {
+        let config = parse(MINIMAL).unwrap();
+        assert_eq!(config.ops, crate::operations::OpsSettings::default());
+        assert!(!config.ops.metrics.enabled);
+        assert!(config.ops.reload.watch);
+        assert!(!config.ops.audit.include_text);
+        assert_eq!(config.ops.feedback.demotion, None);
+        let example = parse(include_str!("../config.toml.example")).unwrap();
+        assert_eq!(
+            example.ops.freshness.at,
+            jiff::civil::Time::constant(9, 0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn operations_sections_are_read() {
+        let text = format!(
+            "{MINIMAL}[log]\nformat = \"json\"\n\
+             [reload]\nwatch = false\ndebounce = \"2s\"\n\
+             [audit]\nmax_size_mb = 2\nkeep = 3\ninclude_text = true\n\
+             [feedback]\ndemote_threshold = 0.75\ndemote_min_votes = 8\n\
+             [freshness]\nat = \"07:30\"\n\
+             [metrics]\nenabled = true\nlisten = \"127.0.0.1:9100\"\nmax_sync_age = \"5m\"\n"
+        );
+        let ops = parse(&text).unwrap().ops;
+        assert_eq!(ops.log, crate::logging::LogFormat::Json);
+        assert!(!ops.reload.watch);
+        assert_eq!(ops.reload.debounce, Duration::from_secs(2));
+        assert_eq!(ops.audit.max_size, 2 * 1024 * 1024);
+        assert_eq!(ops.audit.keep, 3);
+        assert!(ops.audit.include_text);
+        assert_eq!(
+            ops.feedback.demotion,
+            Some(copydesk_core::feedback::DemotionPolicy {
+                threshold: 0.75,
+                min_votes: 8
+            })
+        );
+        assert_eq!(ops.freshness.at, jiff::civil::Time::constant(7, 30, 0, 0));
+        assert!(ops.metrics.enabled);
+        assert_eq!(ops.metrics.listen.port(), 9100);
+        assert_eq!(ops.metrics.max_sync_age, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn bad_operations_values_are_reported_with_their_places() {
+        let text = format!(
+            "{MINIMAL}[feedback]\ndemote_threshold = 1.5\n\
+             [freshness]\nat = \"nine\"\n\
+             [metrics]\nlisten = \"localhost\"\nmax_sync_age = \"10s\"\n\
+             [audit]\nmax_size_mb = 0\n"
+        );
+        let error = parse(&text).unwrap_err();
+        let lines: Vec<&str> = error.lines().collect();
+        assert_eq!(lines.len(), 5, "{error}");
+        assert!(
+            lines[0].starts_with("conf/config.toml:8:20: demote_threshold"),
+            "{error}"
+        );
+        assert!(
+            lines[1].starts_with("conf/config.toml:10:6: \"nine\" is not a time"),
+            "{error}"
+        );
+        assert!(
+            lines[2].starts_with("conf/config.toml:12:10: \"localhost\" is not an address"),
+            "{error}"
+        );
+        assert!(
+            lines[3].starts_with("conf/config.toml:13:16: max_sync_age must be longer"),
+            "{error}"
+        );
+        assert!(
+            lines[4].starts_with("conf/config.toml:15:15: max_size_mb"),
+            "{error}"
+        );
+        let typo = format!("{MINIMAL}[metrics]\nenable = true\n");
+        assert!(
+            parse(&typo)
+                .unwrap_err()
+                .starts_with("conf/config.toml:8:1: unknown field `enable`"),
+            "{}",
+            parse(&typo).unwrap_err()
+        );
     }
 
     #[test]
