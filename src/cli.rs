@@ -29,6 +29,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Run the Matrix bot.
     Run(RunArgs),
+    /// Learn the "needs attribution" model from an attribution corpus (brat) and labeled
+    /// JSON Lines, and write the model file.
+    Train(crate::train::TrainArgs),
     /// Summarise the bot's audit log per day, per rule and per room.
     Audit(AuditArgs),
 }

@@ -16,3 +16,4 @@ pub mod run;
 pub mod settings;
 pub mod state_file;
 pub mod stats;
+pub mod train;

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Kb(args) => run::kb(args),
         Command::Eval(args) => run::eval(args),
         Command::Run(args) => run::matrix(args),
+        Command::Train(args) => copydesk::train::run(args),
         Command::Audit(args) => run::audit(args),
     };
     match result {
