@@ -48,7 +48,12 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 5, value_name = "K")]
     pub folds: usize,
     /// L2 regularisation strengths to choose from by cross-validation.
-    #[arg(long, value_delimiter = ',', default_value = "0.000003,0.00001,0.00003,0.0001", value_name = "L,...")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.000003,0.00001,0.00003,0.0001",
+        value_name = "L,..."
+    )]
     pub lambdas: Vec<f64>,
     /// L-BFGS iterations at most per fit (each is about one pass over the data).
     #[arg(long, default_value_t = 300, value_name = "N")]
@@ -152,7 +157,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Status> {
         max_iterations: args.max_iterations,
         seed: args.seed,
         threads,
-        ..TrainOptions::default()
     };
     let provenance = Provenance {
         corpus: corpus_parts.join(" + "),
@@ -184,11 +188,19 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Status> {
             cv.lambda,
             cv.auc,
             folds.join(" "),
-            if cv.lambda == trained.lambda { "  <- chosen" } else { "" }
+            if cv.lambda == trained.lambda {
+                "  <- chosen"
+            } else {
+                ""
+            }
         );
     }
     let model = trained.model.with_threshold(args.threshold);
-    let encoding = if args.f32 { Encoding::F32 } else { Encoding::F16 };
+    let encoding = if args.f32 {
+        Encoding::F32
+    } else {
+        Encoding::F16
+    };
     let bytes = model.to_bytes(encoding);
     if let Some(parent) = args.output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -218,8 +230,10 @@ fn parse_range(text: &str) -> Result<(u8, u8), String> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Reads one brat corpus directory; every article becomes one cross-validation group.
@@ -231,9 +245,12 @@ fn read_brat(
     let text_dir = dir.join("text");
     let ann_dir = dir.join("attributions");
     let mut annotations: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-    for entry in std::fs::read_dir(&ann_dir)
-        .with_context(|| format!("cannot read {} (expected brat standoff: text/ and attributions/)", ann_dir.display()))?
-    {
+    for entry in std::fs::read_dir(&ann_dir).with_context(|| {
+        format!(
+            "cannot read {} (expected brat standoff: text/ and attributions/)",
+            ann_dir.display()
+        )
+    })? {
         let path = entry?.path();
         let Some(stem) = path
             .file_name()
@@ -244,7 +261,10 @@ fn read_brat(
         };
         // ARTICLE_ANNOTATOR.ann; article names contain underscores themselves.
         let article = stem.rsplit_once('_').map_or(stem, |(a, _)| a);
-        annotations.entry(article.to_owned()).or_default().push(path);
+        annotations
+            .entry(article.to_owned())
+            .or_default()
+            .push(path);
     }
     let mut articles: Vec<PathBuf> = std::fs::read_dir(&text_dir)
         .with_context(|| format!("cannot read {}", text_dir.display()))?
@@ -311,8 +331,8 @@ fn read_jsonl(
     examples: &mut Vec<Example>,
     next_group: &mut u32,
 ) -> anyhow::Result<(usize, usize)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut groups: BTreeMap<String, u32> = BTreeMap::new();
     let (mut positives, mut negatives) = (0, 0);
     let mut errors = Vec::new();

@@ -456,7 +456,7 @@ fn lbfgs(objective: &Objective<'_>, mut x: Vec<f64>, max_iterations: usize) -> V
     let mut direction = vec![0.0f64; dims];
     let mut x_new = vec![0.0f64; dims];
     let mut grad_new = vec![0.0f64; dims];
-    let mut alphas = vec![0.0f64; MEMORY];
+    let mut alphas = [0.0f64; MEMORY];
     for iteration in 0..max_iterations {
         // Two-loop recursion: direction = -H·grad.
         for (d, g) in direction.iter_mut().zip(&grad) {
