@@ -64,6 +64,31 @@ pub struct DataArgs {
     /// Judge staleness as of this date (YYYY-MM-DD) instead of today.
     #[arg(long, value_name = "DATE")]
     pub today: Option<jiff::civil::Date>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// The learned "needs attribution" model the checker consults where its rules find
+/// neither attribution nor a vague source. Default: the model embedded in the binary.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ModelArgs {
+    /// Model file (from `copydesk train`) instead of the embedded model.
+    #[arg(long = "model", value_name = "FILE", conflicts_with = "no_model")]
+    pub path: Option<PathBuf>,
+    /// Score at or above which an open sentence counts as an allegation (0..1).
+    /// Default: the threshold stored in the model file.
+    #[arg(long = "model-threshold", value_name = "T", value_parser = parse_threshold)]
+    pub threshold: Option<f32>,
+    /// Rules only: do not consult the model.
+    #[arg(long = "no-model")]
+    pub no_model: bool,
+}
+
+fn parse_threshold(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(t) if (0.0..=1.0).contains(&t) => Ok(t),
+        _ => Err(format!("{text:?} is not a threshold between 0 and 1")),
+    }
 }
 
 /// The command prefix when none is configured.

@@ -4,9 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use std::sync::Arc;
+
+use copydesk_core::model::Model;
 use copydesk_core::{Checker, Desk, KnowledgeBase, Lexicon};
 
-use crate::cli::DataArgs;
+use crate::cli::{DataArgs, ModelArgs};
 
 /// The example knowledge file, embedded so `copydesk` runs with no files at all.
 pub const EXAMPLE_KNOWLEDGE: &str = include_str!("../examples/knowledge.toml");
@@ -42,9 +45,38 @@ pub fn lexicon(extra: &[PathBuf]) -> anyhow::Result<Lexicon> {
     Ok(Lexicon::embedded_with(&borrowed)?)
 }
 
+/// The model the checker consults, or `None` when it is switched off.
+pub fn model(choice: &ModelArgs) -> anyhow::Result<Option<Model>> {
+    if choice.no_model {
+        return Ok(None);
+    }
+    let model = match &choice.path {
+        None => Model::embedded(),
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Model::from_bytes(&bytes)
+                .with_context(|| format!("{}: not a usable model file", path.display()))?
+        }
+    };
+    Ok(Some(match choice.threshold {
+        Some(threshold) => model.with_threshold(threshold),
+        None => model,
+    }))
+}
+
+/// The checker: embedded lexicons with `lexicons` laid over them, plus the chosen model.
+pub fn checker(lexicons: &[PathBuf], model_choice: &ModelArgs) -> anyhow::Result<Checker> {
+    let checker = Checker::new(lexicon(lexicons)?);
+    Ok(match model(model_choice)? {
+        Some(model) => checker.with_scorer(Arc::new(model)),
+        None => checker,
+    })
+}
+
 /// A desk built from command-line data options.
 pub fn desk(data: &DataArgs, prefix: &str) -> anyhow::Result<Desk> {
     let knowledge = knowledge(data.knowledge.as_deref())?;
-    let checker = Checker::new(lexicon(&data.lexicons)?);
+    let checker = checker(&data.lexicons, &data.model)?;
     Ok(Desk::new(knowledge, checker, prefix))
 }

@@ -143,10 +143,31 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
     let text = loading::read_text(&args.cases)?;
     let cases = copydesk_core::eval::parse_cases(&args.cases.display().to_string(), &text)?;
     let report = copydesk_core::eval::evaluate(desk.checker(), desk.knowledge(), &cases);
+    // The sweep shows the same cases with rules only and with the model at several
+    // thresholds, so an editor can see what the model adds and pick a threshold.
+    let sweep = match loading::model(&args.data.model)? {
+        Some(model) => {
+            let rules_only = copydesk_core::Checker::new(loading::lexicon(&args.data.lexicons)?);
+            copydesk_core::model::sweep::threshold_sweep(
+                &rules_only,
+                std::sync::Arc::new(model),
+                desk.knowledge(),
+                &cases,
+                copydesk_core::model::sweep::DEFAULT_THRESHOLDS,
+            )
+        }
+        None => Vec::new(),
+    };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        let mut value = serde_json::to_value(&report)?;
+        value["sweep"] = serde_json::to_value(&sweep)?;
+        println!("{value}");
     } else {
         print!("{}", report.render(100));
+        if !sweep.is_empty() {
+            println!("\nWith and without the model (same cases):");
+            print!("{}", copydesk_core::model::sweep::render_sweep(&sweep));
+        }
     }
     Ok(Status::Success)
 }
