@@ -45,6 +45,9 @@ impl KnowledgeBase {
 /// Up to this many distinct patterns the matcher is built as a DFA (see `Matcher::new`).
 const DFA_MAX_PATTERNS: usize = 3_000;
 
+/// Up to this many candidates are deduplicated by sorting, more with a bitset.
+const DEDUP_BY_SORT: usize = 64;
+
 /// At most this many groups per allegation; more is surely a mistake in the file.
 pub(super) const MAX_GROUPS: usize = 64;
 
@@ -315,8 +318,20 @@ impl Matcher {
             })
             .copied()
             .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
+        if candidates.len() <= DEDUP_BY_SORT {
+            candidates.sort_unstable();
+            candidates.dedup();
+        } else {
+            // A common word ("moscow") can anchor hundreds of allegations in a large file;
+            // a bitset removes repeats in one pass where sorting them would dominate.
+            let mut seen = vec![0u64; self.known.len().div_ceil(64)];
+            candidates.retain(|&n| {
+                let (word, bit) = (n as usize / 64, 1u64 << (n % 64));
+                let new = seen[word] & bit == 0;
+                seen[word] |= bit;
+                new
+            });
+        }
 
         let mut found: Vec<(usize, usize, Range<usize>)> = candidates
             .into_iter()
