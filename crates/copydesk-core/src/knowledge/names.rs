@@ -152,12 +152,11 @@ impl DeletionIndex {
             return &[];
         };
         let run = &self.entries[from as usize..to as usize];
+        // Both ends by binary search: with many similar names one hash can hold hundreds
+        // of entries, and counting them one by one dominated a lookup.
         let start = run.partition_point(|&e| ((e >> 32) as u32) < hash);
-        let len = run[start..]
-            .iter()
-            .take_while(|&&e| (e >> 32) as u32 == hash)
-            .count();
-        &run[start..start + len]
+        let end = start + run[start..].partition_point(|&e| (e >> 32) as u32 == hash);
+        &run[start..end]
     }
 }
 
