@@ -126,6 +126,19 @@ impl Mode {
     }
 }
 
+/// A mode an editor set with `!mode` (the core's name for the same four modes).
+impl From<copydesk_core::admin::RoomMode> for Mode {
+    fn from(mode: copydesk_core::admin::RoomMode) -> Mode {
+        use copydesk_core::admin::RoomMode;
+        match mode {
+            RoomMode::Commands => Mode::Commands,
+            RoomMode::Warn => Mode::Warn,
+            RoomMode::Editors => Mode::Editors,
+            RoomMode::Off => Mode::Off,
+        }
+    }
+}
+
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -94,6 +94,27 @@ impl Reloader {
         }
     }
 
+    /// A reloader for the knowledge file (`None`: the embedded example, never reloaded)
+    /// and `lexicons` layered over the embedded lexicons, loaded now: a problem in them
+    /// is an error here, before anything starts.
+    pub fn from_files(
+        knowledge: Option<PathBuf>,
+        lexicons: Vec<PathBuf>,
+        prefix: String,
+    ) -> anyhow::Result<Reloader> {
+        let files = knowledge.iter().chain(&lexicons).cloned().collect();
+        let build = move || -> anyhow::Result<Desk> {
+            let kb = crate::loading::knowledge(knowledge.as_deref())?;
+            let lexicon = crate::loading::lexicon(&lexicons)?;
+            Ok(Desk::new(
+                kb,
+                copydesk_core::Checker::new(lexicon),
+                prefix.clone(),
+            ))
+        };
+        Ok(Reloader::new(build()?, files, build))
+    }
+
     /// The desk serving now. Hold on to it for the whole of one message.
     pub fn desk(&self) -> Arc<Desk> {
         self.current.load_full()

@@ -178,10 +178,12 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
 /// or SIGTERM (exit 0). Configuration problems exit 2 before anything touches the network.
 pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
     let config = crate::config::Config::load(&args.config)?;
-    let knowledge = loading::knowledge(config.bot.knowledge.as_deref())?;
-    let checker = copydesk_core::Checker::new(loading::lexicon(&config.bot.lexicons)?);
-    let desk = copydesk_core::Desk::new(knowledge, checker, config.bot.prefix.clone());
-    crate::connectors::matrix::run(config, desk)?;
+    let reloader = crate::reload::Reloader::from_files(
+        config.bot.knowledge.clone(),
+        config.bot.lexicons.clone(),
+        config.bot.prefix.clone(),
+    )?;
+    crate::connectors::matrix::run(config, reloader)?;
     Ok(Status::Success)
 }
 

@@ -1,5 +1,6 @@
 //! Room messages and redactions: turned into `Desk` calls, and the desk's replies into
 //! notices. One handler per event kind; each returns early when the event is not for it.
+//! (Reactions and editors' admin commands are handled in `ops`.)
 //!
 //! The sync hands events to a queue (see `mod.rs`) and one worker runs these handlers in
 //! the order the events arrived, so an edit is always handled after the message it edits,
@@ -7,10 +8,12 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use copydesk_core::commands::warning_reply;
-use copydesk_core::{MessageReport, Outcome, Verdict};
+use copydesk_core::{Action, Caller, MessageReport, Outcome, Verdict};
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::relation::{Replacement, Thread};
 use matrix_sdk::ruma::events::room::message::{
     MessageFormat, MessageType, OriginalSyncRoomMessageEvent, Relation, ReplyMetadata,
@@ -34,6 +37,7 @@ use crate::config::Mode;
 pub enum Incoming {
     Message(Room, Box<OriginalSyncRoomMessageEvent>),
     Redaction(Room, Box<OriginalSyncRoomRedactionEvent>),
+    Reaction(Room, Box<OriginalSyncReactionEvent>),
     /// Sent once the sync has stopped: finish what is queued, then return.
     Stop,
 }
@@ -50,6 +54,12 @@ pub async fn work(bot: Arc<Bot>, mut queue: UnboundedReceiver<Incoming>) {
             Incoming::Redaction(room, event) => {
                 let span = tracing::info_span!("redaction", room = %room.room_id(), event = %event.event_id);
                 on_redaction(&bot, room, *event).instrument(span).await;
+            }
+            Incoming::Reaction(room, event) => {
+                let span = tracing::info_span!("reaction", room = %room.room_id(), event = %event.event_id);
+                super::ops::on_reaction(&bot, room, *event)
+                    .instrument(span)
+                    .await;
             }
             Incoming::Stop => return,
         }
@@ -70,8 +80,10 @@ async fn on_room_message(bot: &Bot, room: Room, event: OriginalSyncRoomMessageEv
     if room.state() != RoomState::Joined {
         return;
     }
-    let mode = bot.rooms.mode(room.room_id());
-    if mode == Mode::Off {
+    let mode = bot.mode(room.room_id());
+    // In an "off" room the bot stays silent, except to editors' admin commands (so one
+    // can switch it back on with `!mode`).
+    if mode == Mode::Off && !bot.is_editor(&event.sender) {
         return;
     }
     if bot.is_backlog(&room, event.origin_server_ts).await {
@@ -124,18 +136,32 @@ async fn on_new_message(
         || html.is_some_and(|h| starts_with_pill(h, bot.own.as_str()));
 
     let today = super::today();
-    let outcome = match addressed(body, &bot.names, bot.desk.prefix(), mentioned) {
-        Some(command_line) => bot.desk.command(command_line, today),
-        None => bot.desk.handle(body, today),
+    let desk = bot.desk();
+    let caller = Caller {
+        is_editor: bot.is_editor(&event.sender),
+    };
+    let started = Instant::now();
+    let action = match addressed(body, &bot.names, desk.prefix(), mentioned) {
+        Some(command_line) => desk.command_as(command_line, today, caller),
+        None => desk.handle_as(body, today, caller),
+    };
+    let outcome = match action {
+        Action::Admin { command, request } => {
+            return super::ops::admin(bot, room, event, command, request).await;
+        }
+        Action::Outcome(_) if mode == Mode::Off => return Ok(()),
+        Action::Outcome(outcome) => outcome,
     };
     match outcome {
         Outcome::Answer { command, reply } => {
             bot.acting_on(&event.event_id)?;
             let content = outgoing::answer(&reply, event);
             let answer = outgoing::send(room, content).await?;
+            bot.ops.answered(command);
             tracing::info!(command, %answer, "answered");
         }
         Outcome::Checked { report, .. } if mode.checks_messages() => {
+            bot.ops.checked(started.elapsed());
             let offending = Offending {
                 event_id: event.event_id.clone(),
                 sender: event.sender.clone(),
@@ -180,10 +206,11 @@ async fn on_edit(
         return Ok(());
     }
     let body = new.body.as_str();
-    if addressed(body, &bot.names, bot.desk.prefix(), false).is_some() {
+    let desk = bot.desk();
+    if addressed(body, &bot.names, desk.prefix(), false).is_some() {
         return Ok(());
     }
-    let report = match bot.desk.handle(body, super::today()) {
+    let report = match desk.handle(body, super::today()) {
         Outcome::Checked { report, .. } => report,
         Outcome::Answer { .. } | Outcome::Ignored => MessageReport::default(),
     };
@@ -209,7 +236,7 @@ async fn on_edit(
 
 /// A redaction: if it removed a message the bot warned about, the warning goes too; if it
 /// removed the bot's warning itself, the bot forgets that warning.
-async fn on_redaction(bot: &Bot, _room: Room, event: OriginalSyncRoomRedactionEvent) {
+async fn on_redaction(bot: &Bot, room: Room, event: OriginalSyncRoomRedactionEvent) {
     let Some(redacted) = event
         .redacts
         .clone()
@@ -219,6 +246,19 @@ async fn on_redaction(bot: &Bot, _room: Room, event: OriginalSyncRoomRedactionEv
     };
     // Our own redactions are withdrawals we already recorded.
     if event.sender == bot.own {
+        return;
+    }
+    // A reaction taken back: if it was a vote on a warning, the vote goes too.
+    let origin = crate::operations::Origin {
+        room: room.room_id().as_str(),
+        event: event.event_id.as_str(),
+        sender: event.sender.as_str(),
+    };
+    if bot
+        .ops
+        .reaction_removed(origin, redacted.as_str())
+        .is_some()
+    {
         return;
     }
     let removed_warning = bot.memory().take_warning_event(&redacted);
@@ -298,13 +338,17 @@ async fn warn(
         offending.thread_root(),
         Some(&offending.event_id),
     );
-    let report = without_allegations(report, &already);
+    let report = bot.ops.demote(without_allegations(report, &already));
     let Some(reply) = warning_reply(&report, body) else {
         if !already.is_empty() {
             tracing::info!("allegation already warned about in this thread");
         }
         return Ok(());
     };
+    if bot.ops.warnings_muted(room.room_id().as_str()) {
+        tracing::info!("attribution warnings are muted in this room; not warned");
+        return Ok(());
+    }
     let allegations: Vec<String> = report
         .alarms()
         .filter_map(|f| f.allegation.as_ref())
@@ -349,6 +393,16 @@ async fn warn(
         verdict = report.verdict().as_str(),
         "warned"
     );
+    bot.ops.warned(crate::operations::PostedWarning {
+        message: crate::operations::Origin {
+            room: room.room_id().as_str(),
+            event: offending.event_id.as_str(),
+            sender: offending.sender.as_str(),
+        },
+        warning: warning.as_str(),
+        report: &report,
+        text: body,
+    });
     let mut memory = bot.memory();
     memory.add_warning(Warning {
         room: room.room_id().to_owned(),
@@ -375,6 +429,12 @@ async fn withdraw(
     };
     outgoing::redact(&room, &warning.warning, why).await?;
     tracing::info!(warning = %warning.warning, reason = why, "withdrew the warning");
+    let message = crate::operations::Origin {
+        room: warning.room.as_str(),
+        event: warning.message.as_str(),
+        sender: warning.sender.as_str(),
+    };
+    bot.ops.withdrew(message, warning.warning.as_str(), why);
     let mut memory = bot.memory();
     memory.take_warning_about(&warning.message);
     memory.save()

@@ -8,20 +8,24 @@
 //! 2. First start only: one sync *before any message handler exists*, so the history the
 //!    homeserver sends with it is never answered ("no backlog from before the first
 //!    start").
-//! 3. Handlers: invites (`invites`), messages and redactions (`messages`). The sync only
-//!    queues room events; one worker handles them in order.
+//! 3. Handlers: invites (`invites`), messages and redactions (`messages`), reactions and
+//!    editors' admin commands (`ops`). The sync only queues room events; one worker
+//!    handles them in order. Beside them run the knowledge-file watcher, the daily
+//!    freshness post and, when configured, the metrics listener (`crate::operations`).
 //! 4. Sync forever from the position saved in the store, retrying with back-off while the
 //!    homeserver is down; SIGINT/SIGTERM stop the sync, the worker finishes the queue,
 //!    and the bot exits.
 //!
 //! Privacy: logs at info and above carry room ids, event ids and user ids, never message
 //! text. Files in `data_dir`: `store/` (SQLite state and crypto store), `session.json`,
-//! `memory.json` (see `memory`), and `lock`.
+//! `memory.json` (see `memory`), `settings.json`, `stats.json`, `feedback.json`,
+//! `audit.jsonl` (see `crate::operations`), and `lock`.
 
 mod addressing;
 mod invites;
 mod memory;
 mod messages;
+mod ops;
 mod outgoing;
 mod retry;
 mod session;
@@ -38,14 +42,18 @@ use jiff::civil::Date;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
-use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch, OwnedUserId, UInt};
+use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch, OwnedUserId, RoomId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{Autojoin, Config, RoomsConfig};
+use crate::config::{Autojoin, Config, Mode, RoomsConfig};
+use crate::metrics::Metrics;
+use crate::operations::Operations;
+use crate::reload::Reloader;
 use addressing::Names;
 use memory::Memory;
 use messages::Incoming;
@@ -60,7 +68,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 pub struct Bot {
     client: Client,
     own: OwnedUserId,
-    desk: Desk,
+    /// The desk behind hot reload, and everything else operations keeps.
+    ops: Operations,
     names: Names,
     rooms: RoomsConfig,
     autojoin: Autojoin,
@@ -108,6 +117,22 @@ impl Bot {
         false
     }
 
+    /// The desk serving now (a reload swaps it): take it once per message.
+    fn desk(&self) -> Arc<Desk> {
+        self.ops.desk()
+    }
+
+    fn is_editor(&self, user: &UserId) -> bool {
+        self.editors.iter().any(|e| e == user)
+    }
+
+    /// The mode of `room`: set by an editor with `!mode`, else from the configuration.
+    fn mode(&self, room: &RoomId) -> Mode {
+        self.ops
+            .room_mode(room.as_str())
+            .map_or_else(|| self.rooms.mode(room), Mode::from)
+    }
+
     /// The editors' room, when configured and joined.
     fn editors_room(&self) -> Option<Room> {
         let room = self.client.get_room(self.rooms.editors_room.as_ref()?)?;
@@ -122,16 +147,16 @@ fn today() -> Date {
 
 /// Runs the bot until SIGINT or SIGTERM. Returns an error only for what retrying cannot
 /// fix (bad credentials, a store that cannot be opened, a revoked access token).
-pub fn run(config: Config, desk: Desk) -> anyhow::Result<()> {
+pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(config, desk))
+    runtime.block_on(serve(config, reloader))
 }
 
-async fn serve(config: Config, desk: Desk) -> anyhow::Result<()> {
+async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     let mut shutdown = Shutdown::listen()?;
     let matrix = &config.matrix;
     std::fs::DirBuilder::new()
@@ -141,6 +166,18 @@ async fn serve(config: Config, desk: Desk) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create data_dir {}", matrix.data_dir.display()))?;
     let _lock = lock_data_dir(&matrix.data_dir)?;
     let memory = Memory::load(&matrix.data_dir.join("memory.json"))?;
+    let ops = Operations::open(
+        &matrix.data_dir,
+        config.ops.clone(),
+        Arc::new(reloader),
+        config.rooms.editors_room.is_some(),
+    )?;
+    // Bound before connecting, so a taken port stops the bot at start.
+    let metrics_listener = match config.ops.metrics.enabled {
+        true => Some(crate::metrics::bind(config.ops.metrics.listen).await?),
+        false => None,
+    };
+    let metrics = ops.metrics().clone();
 
     let client = tokio::select! {
         connected = session::connect(matrix) => connected?.0,
@@ -158,7 +195,7 @@ async fn serve(config: Config, desk: Desk) -> anyhow::Result<()> {
     let bot = Arc::new(Bot {
         client: client.clone(),
         own,
-        desk,
+        ops,
         names,
         rooms: config.rooms.clone(),
         autojoin: matrix.autojoin.clone(),
@@ -172,7 +209,7 @@ async fn serve(config: Config, desk: Desk) -> anyhow::Result<()> {
     // is answered or checked. Later starts skip this and resume from the saved position.
     if !bot.memory().caught_up() {
         tokio::select! {
-            () = initial_sync(&client) => {}
+            () = initial_sync(&client, &metrics) => {}
             () = shutdown.requested() => return Ok(()),
         }
         let mut memory = bot.memory();
@@ -185,6 +222,24 @@ async fn serve(config: Config, desk: Desk) -> anyhow::Result<()> {
     install_handlers(&client, &bot, queue.clone());
     invites::consider_pending(&bot).await;
     let worker = tokio::spawn(messages::work(bot.clone(), inbox));
+    let mut background = vec![tokio::spawn(ops::freshness(bot.clone()))];
+    if let Some(listener) = metrics_listener {
+        background.push(tokio::spawn(crate::metrics::serve(
+            listener,
+            metrics.clone(),
+        )));
+    }
+    let _watch = match bot.ops.settings().reload.watch {
+        true => {
+            let (watch, reloads) = bot
+                .ops
+                .reloader()
+                .watch(bot.ops.settings().reload.debounce)?;
+            background.push(tokio::spawn(ops::forward_reloads(bot.clone(), reloads)));
+            Some(watch)
+        }
+        false => None,
+    };
     tracing::info!(
         user = %bot.own,
         device = ?client.device_id(),
@@ -197,7 +252,7 @@ async fn serve(config: Config, desk: Desk) -> anyhow::Result<()> {
         .timeout(matrix.sync_timeout)
         .filter(sync_filter(TIMELINE_LIMIT));
     let outcome = tokio::select! {
-        fatal = sync_forever(&client, settings) => Err(fatal),
+        fatal = sync_forever(&client, settings, &metrics) => Err(fatal),
         () = shutdown.requested() => Ok(()),
     };
 
@@ -207,6 +262,10 @@ async fn serve(config: Config, desk: Desk) -> anyhow::Result<()> {
         Ok(_) => tracing::info!("stopped cleanly"),
         Err(_) => tracing::warn!("stopped with events still queued"),
     }
+    for task in background {
+        task.abort();
+    }
+    bot.ops.shutdown();
     drop(bot);
     drop(client);
     outcome
@@ -223,8 +282,13 @@ fn install_handlers(client: &Client, bot: &Arc<Bot>, queue: mpsc::UnboundedSende
         let _ = messages.send(Incoming::Message(room, Box::new(event)));
         async {}
     });
+    let redactions = queue.clone();
     client.add_event_handler(move |event: OriginalSyncRoomRedactionEvent, room: Room| {
-        let _ = queue.send(Incoming::Redaction(room, Box::new(event)));
+        let _ = redactions.send(Incoming::Redaction(room, Box::new(event)));
+        async {}
+    });
+    client.add_event_handler(move |event: OriginalSyncReactionEvent, room: Room| {
+        let _ = queue.send(Incoming::Reaction(room, Box::new(event)));
         async {}
     });
     // Decrypted events reach the message handler; what is still encrypted here had no
@@ -253,7 +317,7 @@ fn sync_filter(timeline_limit: u32) -> Filter {
 }
 
 /// The first sync after the first login, retried until it succeeds.
-async fn initial_sync(client: &Client) {
+async fn initial_sync(client: &Client, metrics: &Metrics) {
     let settings = SyncSettings::default()
         .timeout(Duration::ZERO)
         .filter(sync_filter(1));
@@ -264,15 +328,17 @@ async fn initial_sync(client: &Client) {
         failures += 1;
         tokio::time::sleep(delay).await;
     }
+    metrics.synced();
 }
 
 /// Syncs until the access token is revoked (the only error returned). Any other failure
 /// (homeserver down, restarting, rate limiting) is retried with back-off, forever.
-async fn sync_forever(client: &Client, settings: SyncSettings) -> anyhow::Error {
+async fn sync_forever(client: &Client, settings: SyncSettings, metrics: &Metrics) -> anyhow::Error {
     let mut failures: u32 = 0;
     loop {
         match client.sync_once(settings.clone()).await {
             Ok(_) => {
+                metrics.synced();
                 if failures > 0 {
                     tracing::info!(failures, "sync is back");
                     failures = 0;
