@@ -379,3 +379,54 @@ async fn healthz_and_metrics_answer_over_http() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_muted_room_gets_no_warnings_until_unmuted_and_off_rooms_obey_editors_only() {
+    let Some(hs) = Homeserver::from_env() else {
+        return;
+    };
+    let newsroom = Newsroom::open(&hs, "warn", "").await;
+    let bot = newsroom.account.user_id.clone();
+
+    let muted = newsroom.ask(&newsroom.editor, "!mute 1h").await;
+    assert!(
+        muted
+            .body
+            .starts_with("Attribution warnings in this room are muted for 1h"),
+        "{}",
+        muted.body
+    );
+    newsroom
+        .journalist
+        .send_text(&newsroom.room, UNATTRIBUTED)
+        .await;
+    newsroom
+        .journalist
+        .assert_no_message_from(&newsroom.room, &bot, QUIET_PERIOD)
+        .await;
+    let unmuted = newsroom.ask(&newsroom.editor, "!mute off").await;
+    assert!(unmuted.body.contains("back on"), "{}", unmuted.body);
+    let message = newsroom
+        .journalist
+        .send_text(&newsroom.room, UNATTRIBUTED)
+        .await;
+    newsroom.warning_about(&message).await;
+
+    // Off: silent to everyone but an editor's admin command, which switches it back.
+    let off = newsroom.ask(&newsroom.editor, "!mode off").await;
+    assert!(off.body.starts_with("Mode set to `off`"), "{}", off.body);
+    newsroom
+        .journalist
+        .send_text(&newsroom.room, "!context bulgaria")
+        .await;
+    newsroom
+        .journalist
+        .assert_no_message_from(&newsroom.room, &bot, QUIET_PERIOD)
+        .await;
+    let on = newsroom.ask(&newsroom.editor, "!mode commands").await;
+    assert!(on.body.starts_with("Mode set to `commands`"), "{}", on.body);
+    let answer = newsroom
+        .ask(&newsroom.journalist, "!context bulgaria")
+        .await;
+    assert!(answer.body.contains("Mitov"), "{}", answer.body);
+}
