@@ -73,7 +73,21 @@ pub async fn forward_reloads(bot: Arc<Bot>, mut reloads: UnboundedReceiver<Reloa
 
 /// Once a day (`[freshness]`), the topics past their review date go to the editors' room.
 pub async fn freshness(bot: Arc<Bot>) {
+    if !bot.ops.settings().freshness.enabled {
+        return;
+    }
+    if bot.rooms.editors_room.is_none() {
+        tracing::info!("no rooms.editors_room: the daily list of stale topics is not posted");
+        return;
+    }
     loop {
+        // Right after a start the bot may still be joining the editors' room: look
+        // again soon rather than at the next regular check.
+        if bot.editors_room().is_none() {
+            tracing::debug!("not in the editors' room (yet); the stale-topics list waits");
+            tokio::time::sleep(EDITORS_ROOM_RETRY).await;
+            continue;
+        }
         let now = jiff::Zoned::now().datetime();
         if let Some(reply) = bot.ops.freshness_due(now)
             && post_to_editors(&bot, &reply, "freshness").await
@@ -83,6 +97,9 @@ pub async fn freshness(bot: Arc<Bot>) {
         tokio::time::sleep(crate::freshness::CHECK_EVERY).await;
     }
 }
+
+/// How soon to look again when the bot is not (yet) in the editors' room.
+const EDITORS_ROOM_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A notice in the editors' room, mentioning nobody. Returns whether it was posted.
 async fn post_to_editors(bot: &Bot, reply: &Reply, what: &str) -> bool {
