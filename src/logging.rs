@@ -29,9 +29,12 @@ pub fn init(verbosity: u8, default_level: tracing::Level, format: LogFormat) {
     };
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,copydesk={level},copydesk_core={level}")));
+    // Colours only on a terminal: the journal and log files get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
