@@ -53,6 +53,8 @@ pub struct BotConfig {
     pub knowledge: Option<PathBuf>,
     /// Lexicon files layered, in order, over the embedded lexicons.
     pub lexicons: Vec<PathBuf>,
+    /// The "needs attribution" model: file, threshold, or switched off.
+    pub model: crate::cli::ModelArgs,
 }
 
 #[derive(Debug, Clone)]
@@ -301,6 +303,9 @@ struct RawBot {
     knowledge: Option<Spanned<String>>,
     #[serde(default)]
     lexicons: Vec<Spanned<String>>,
+    model: Option<Spanned<String>>,
+    model_threshold: Option<Spanned<f64>>,
+    use_model: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -510,10 +515,24 @@ impl Validator<'_> {
         };
         let knowledge = raw.knowledge.map(|k| self.path(k));
         let lexicons = raw.lexicons.into_iter().map(|l| self.path(l)).collect();
+        let threshold = raw.model_threshold.map(|t| {
+            let span = t.span();
+            let t = t.into_inner();
+            if !(0.0..=1.0).contains(&t) {
+                self.problem(span, format!("model_threshold {t} must be between 0 and 1"));
+            }
+            t as f32
+        });
+        let model = crate::cli::ModelArgs {
+            path: raw.model.map(|m| self.path(m)),
+            threshold,
+            no_model: raw.use_model == Some(false),
+        };
         Some(BotConfig {
             prefix,
             knowledge,
             lexicons,
+            model,
         })
     }
 
@@ -1051,5 +1070,31 @@ data_dir = "state"
             Some(Path::new("conf/kb.toml"))
         );
         assert_eq!(config.bot.lexicons, vec![PathBuf::from("/abs/lex.toml")]);
+    }
+
+    #[test]
+    fn model_keys_choose_the_file_threshold_or_rules_only() {
+        let text = MINIMAL.replace(
+            "[matrix]",
+            "[bot]\nmodel = \"m.bin\"\nmodel_threshold = 0.6\n[matrix]",
+        );
+        let model = parse(&text).unwrap().bot.model;
+        assert_eq!(model.path.as_deref(), Some(Path::new("conf/m.bin")));
+        assert_eq!(model.threshold, Some(0.6));
+        assert!(!model.no_model);
+
+        let off = MINIMAL.replace("[matrix]", "[bot]\nuse_model = false\n[matrix]");
+        assert!(parse(&off).unwrap().bot.model.no_model);
+        assert!(!parse(MINIMAL).unwrap().bot.model.no_model);
+    }
+
+    #[test]
+    fn model_threshold_outside_zero_to_one_is_reported_with_its_place() {
+        let text = MINIMAL.replace("[matrix]", "[bot]\nmodel_threshold = 1.5\n[matrix]");
+        let errors = parse(&text).unwrap_err().to_string();
+        assert!(
+            errors.contains(":3:19: model_threshold 1.5 must be between 0 and 1"),
+            "{errors}"
+        );
     }
 }

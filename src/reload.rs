@@ -100,17 +100,19 @@ impl Reloader {
     pub fn from_files(
         knowledge: Option<PathBuf>,
         lexicons: Vec<PathBuf>,
+        model: crate::cli::ModelArgs,
         prefix: String,
     ) -> anyhow::Result<Reloader> {
-        let files = knowledge.iter().chain(&lexicons).cloned().collect();
+        let files = knowledge
+            .iter()
+            .chain(&lexicons)
+            .chain(&model.path)
+            .cloned()
+            .collect();
         let build = move || -> anyhow::Result<Desk> {
             let kb = crate::loading::knowledge(knowledge.as_deref())?;
-            let lexicon = crate::loading::lexicon(&lexicons)?;
-            Ok(Desk::new(
-                kb,
-                copydesk_core::Checker::new(lexicon),
-                prefix.clone(),
-            ))
+            let checker = crate::loading::checker(&lexicons, &model)?;
+            Ok(Desk::new(kb, checker, prefix.clone()))
         };
         Ok(Reloader::new(build()?, files, build))
     }

@@ -181,6 +181,7 @@ pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
     let reloader = crate::reload::Reloader::from_files(
         config.bot.knowledge.clone(),
         config.bot.lexicons.clone(),
+        config.bot.model.clone(),
         config.bot.prefix.clone(),
     )?;
     crate::connectors::matrix::run(config, reloader)?;
