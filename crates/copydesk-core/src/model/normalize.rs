@@ -20,6 +20,14 @@ pub const NORMALIZATION_VERSION: u32 = 1;
 /// - leading and trailing whitespace, quotes, brackets and punctuation other than `?` are
 ///   removed (content spans rarely carry the sentence's full stop, chat rarely has one).
 pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        return normalize_ascii(text);
+    }
+    normalize_chars(text)
+}
+
+/// [`normalize`] for any text, character by character.
+fn normalize_chars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.chars() {
@@ -55,6 +63,52 @@ pub fn normalize(text: &str) -> String {
         trimmed.to_owned()
     }
 }
+
+/// [`normalize`] for ASCII text, byte by byte: the same output, without decoding
+/// characters or consulting Unicode tables (scoring a chat sentence normalises it first).
+fn normalize_ascii(text: &str) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
+    let mut pending_space = false;
+    for &b in text.as_bytes() {
+        let b = ASCII_NORMAL[usize::from(b)];
+        if b == 0 {
+            // Whitespace or a control character.
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(b' ');
+            pending_space = false;
+        }
+        out.push(b);
+    }
+    let out = String::from_utf8(out).expect("ASCII in, ASCII out");
+    let trimmed = out.trim_matches(is_outer_punctuation);
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// What `normalize` makes of each ASCII byte: 0 for whitespace and control characters
+/// (a space separates words), `'` for a backtick, `0` for a digit, letters in lower case.
+const ASCII_NORMAL: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = match c {
+            b'`' => b'\'',
+            b'0'..=b'9' => b'0',
+            b' ' => 0,
+            c if c.is_ascii_control() => 0,
+            c => c.to_ascii_lowercase(),
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Characters stripped from both ends of a normalised text.
 fn is_outer_punctuation(c: char) -> bool {
@@ -106,6 +160,21 @@ mod tests {
         assert_eq!(normalize("  Who\tpaid \n\n them?  "), "who paid them?");
         assert_eq!(normalize("\"...\""), "");
         assert_eq!(normalize(""), "");
+    }
+
+    #[test]
+    fn ascii_fast_path_normalises_like_the_general_one() {
+        let mut texts: Vec<String> = (0u8..128).map(|b| format!("a{}B `9", b as char)).collect();
+        texts.extend([
+            "  Who\tpaid \n\n them?  ".to_owned(),
+            "\"'Quoted.'\"".to_owned(),
+            "x\x0by\x7fz 12:30 -- (ok)!".to_owned(),
+            String::new(),
+            " ".to_owned(),
+        ]);
+        for text in &texts {
+            assert_eq!(normalize_ascii(text), normalize_chars(text), "{text:?}");
+        }
     }
 
     #[test]
