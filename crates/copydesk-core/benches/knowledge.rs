@@ -5,229 +5,26 @@
 //! "did you mean" search on a miss, in at most 50 µs at the 99th percentile; matching a
 //! 200-byte message costing about the same at 10 and at 10,000 topics.
 //!
-//! The generated file is about 2.2 KB per topic (two sources, two facts, three
-//! allegations), so 10,000 topics are some 22 MB of TOML. Topic names are made-up words;
-//! allegation terms mix common real words ("moscow", "smuggl*") into a long tail of
-//! made-up ones, as a large real file would.
+//! The file comes from `copydesk_core::synthetic::knowledge_text`: about 2.2 KB per topic
+//! (two sources, two facts, three allegations), so 10,000 topics are some 22 MB of TOML.
+//! Topic names are made-up words; allegation terms mix common real words ("moscow",
+//! "smuggl*") into a long tail of made-up ones, as a large real file would.
+//!
+//! Lookups are timed twice: `KnowledgeBase::lookup` alone, and the whole `!context` answer
+//! through `Desk::command` (lookup, suggestions on a miss, and building the reply), which is
+//! what a user waits for.
 //!
 //! Run with `cargo bench -p copydesk-core --bench knowledge`. Besides criterion's report,
 //! the run prints lookup latency percentiles, which criterion does not give.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use copydesk_core::KnowledgeBase;
 use copydesk_core::knowledge::Lookup;
+use copydesk_core::synthetic::{PLACES, Rng, knowledge_text, topic_name as name};
+use copydesk_core::{Checker, Desk, KnowledgeBase, Outcome};
 use criterion::{BenchmarkId, Criterion, criterion_group};
-
-/// Two-letter syllables; three of them spell a made-up name unique to each topic index.
-const SYLLABLES: [&str; 32] = [
-    "ka", "lo", "mi", "ve", "su", "ra", "to", "ne", "bi", "da", "fe", "go", "hu", "ji", "ko", "le",
-    "ma", "no", "pi", "qu", "ri", "sa", "ti", "vo", "wa", "xe", "ya", "zu", "be", "ce", "di", "fo",
-];
-const PLACES: [&str; 16] = [
-    "harbour",
-    "border",
-    "pipeline",
-    "election",
-    "summit",
-    "airport",
-    "refinery",
-    "bridge",
-    "ministry",
-    "embassy",
-    "railway",
-    "dam",
-    "port",
-    "mine",
-    "court",
-    "parliament",
-];
-/// Real words that chat messages use; each allegation's groups draw mostly from a long
-/// tail of made-up words (see `vocabulary`), as a large real file would, with these mixed
-/// in.
-const ACTORS: [&str; 12] = [
-    "russia*",
-    "moscow",
-    "kremlin",
-    "china",
-    "beijing",
-    "iran*",
-    "tehran",
-    "minister*",
-    "army",
-    "militia*",
-    "cartel*",
-    "agency",
-];
-const VERBS: [&str; 24] = [
-    "brib*",
-    "smuggl*",
-    "sabotag*",
-    "hack*",
-    "rigg*",
-    "fund*",
-    "spy",
-    "spies",
-    "launder*",
-    "threat*",
-    "blackmail*",
-    "poison*",
-    "bomb*",
-    "leak*",
-    "forg*",
-    "kidnap*",
-    "arm*",
-    "recruit*",
-    "cover up",
-    "covered up",
-    "paid off",
-    "pays off",
-    "stole",
-    "steal*",
-];
-const OBJECTS: [&str; 24] = [
-    "officials",
-    "weapons",
-    "votes",
-    "ballots",
-    "data",
-    "emails",
-    "money",
-    "cash",
-    "fuel",
-    "gold",
-    "journalists",
-    "judges",
-    "police",
-    "migrants",
-    "documents",
-    "servers",
-    "contracts",
-    "permits",
-    "shipments",
-    "drones",
-    "missiles",
-    "passports",
-    "evidence",
-    "witnesses",
-];
-
-/// `real` followed by made-up words (two syllables and `suffix`) up to `size` words.
-fn vocabulary(real: &[&str], size: usize, suffix: &str) -> Vec<String> {
-    let mut words: Vec<String> = real.iter().map(|w| w.to_string()).collect();
-    let mut i = 0;
-    while words.len() < size {
-        words.push(format!(
-            "{}{}{suffix}",
-            SYLLABLES[i % 32],
-            SYLLABLES[(i / 32) % 32]
-        ));
-        i += 1;
-    }
-    words
-}
-
-/// The made-up name for topic `i`: six letters, unique below 32,768.
-fn name(i: usize) -> String {
-    [i % 32, (i / 32) % 32, (i / 1024) % 32]
-        .iter()
-        .map(|&s| SYLLABLES[s])
-        .collect()
-}
-
-/// xorshift: deterministic, so every run measures the same file.
-fn next(state: &mut u64) -> usize {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state as usize
-}
-
-fn pick<'a>(state: &mut u64, from: &'a [String]) -> &'a str {
-    &from[next(state) % from.len()]
-}
-
-/// A knowledge file of `topics` topics with two sources, two facts and three allegations
-/// each.
-fn knowledge_text(topics: usize) -> String {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let actors = vocabulary(&ACTORS, 200, "an");
-    let verbs = vocabulary(&VERBS, 300, "ing");
-    let objects = vocabulary(&OBJECTS, 400, "s");
-    let mut out = String::with_capacity(topics * 2200);
-    for i in 0..topics {
-        let n = name(i);
-        let place = PLACES[i % PLACES.len()];
-        let other = PLACES[(i / PLACES.len()) % PLACES.len()];
-        let _ = write!(
-            out,
-            r#"[[topic]]
-slug = "{n}-{place}"
-title = "The {n} {place} affair"
-aliases = ["{n} {other}", "{n}ia"]
-summary = "Background on the {n} {place} affair and what has been alleged about it."
-updated = 2026-{month:02}-{day:02}
-review_every = "6 months"
-tags = ["{place}", "generated"]
-
-  [[topic.source]]
-  id = "wire-{n}"
-  outlet = "Example Wire"
-  title = "Report on the {n} {place} affair"
-  url = "https://wire.example/{n}"
-  date = 2026-01-{day:02}
-
-  [[topic.source]]
-  id = "gazette-{n}"
-  outlet = "Example Gazette"
-  title = "Officials respond over {n}"
-  url = "https://gazette.example/{n}/response"
-  date = 2026-02-{day:02}
-
-  [[topic.fact]]
-  text = "The {n} {place} opened in 2019."
-  sources = ["wire-{n}"]
-
-  [[topic.fact]]
-  text = "Officials in {n} have denied any wrongdoing."
-  sources = ["wire-{n}", "gazette-{n}"]
-"#,
-            month = 1 + i % 12,
-            day = 1 + i % 28,
-        );
-        for a in 0..3 {
-            let _ = write!(
-                out,
-                r#"
-  [[topic.allegation]]
-  id = "claim-{a}"
-  claim = "Someone in {n} did something at the {place}."
-  made_by = {{ name = "Person {i}", role = "an opposition politician" }}
-  source = "{source}"
-  status = "unproven"
-  match_all = [["{n}*", "{actor1}", "{actor2}"], ["{verb1}", "{verb2}", "{verb3}"], ["{object1}", "{object2}", "{place}"]]
-  attributed = "Person {i}, an opposition politician, alleged that someone in {n} did something."
-"#,
-                source = if a == 0 {
-                    format!("wire-{n}")
-                } else {
-                    format!("gazette-{n}")
-                },
-                actor1 = pick(&mut state, &actors),
-                actor2 = pick(&mut state, &actors),
-                verb1 = pick(&mut state, &verbs),
-                verb2 = pick(&mut state, &verbs),
-                verb3 = pick(&mut state, &verbs),
-                object1 = pick(&mut state, &objects),
-                object2 = pick(&mut state, &objects),
-            );
-        }
-        out.push('\n');
-    }
-    out
-}
+use jiff::civil::Date;
 
 fn load(topics: usize) -> KnowledgeBase {
     KnowledgeBase::parse("bench.toml", &knowledge_text(topics)).unwrap_or_else(|e| panic!("{e}"))
@@ -261,14 +58,14 @@ fn hit_queries(topics: usize) -> Vec<String> {
 /// Lookups that miss by a typo (two letters swapped, one dropped or one doubled) or are
 /// nonsense, so the "did you mean" search runs in full.
 fn miss_queries(topics: usize) -> Vec<String> {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     (0..topics)
         .step_by(7)
         .map(|i| {
             let mut q: Vec<char> = format!("{}-{}", name(i), PLACES[i % PLACES.len()])
                 .chars()
                 .collect();
-            let at = 1 + next(&mut state) % (q.len() - 2);
+            let at = 1 + rng.below(q.len() - 2);
             match i % 4 {
                 0 => q.swap(at, at + 1),
                 1 => {
@@ -322,6 +119,41 @@ fn lookup(c: &mut Criterion) {
     group.finish();
 }
 
+/// The day staleness is judged against; fixed so every run builds the same answers.
+const TODAY: Date = Date::constant(2026, 6, 1);
+
+fn desk(topics: usize) -> Desk {
+    Desk::new(load(topics), Checker::default(), "!")
+}
+
+/// The whole `!context` answer a user waits for: lookup, suggestions on a miss, and the
+/// reply built for the connector to render.
+fn context_command(c: &mut Criterion) {
+    let desk = desk(10_000);
+    let hits: Vec<String> = hit_queries(10_000)
+        .iter()
+        .map(|q| format!("context {q}"))
+        .collect();
+    let misses: Vec<String> = miss_queries(10_000)
+        .iter()
+        .map(|q| format!("context {q}"))
+        .collect();
+    let mut group = c.benchmark_group("context-command-10000");
+    for (label, lines) in [("hit", &hits), ("miss-with-suggestions", &misses)] {
+        let mut i = 0;
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                i = (i + 1) % lines.len();
+                matches!(
+                    desk.command(black_box(&lines[i]), TODAY),
+                    Outcome::Answer { .. }
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
 fn restated(c: &mut Criterion) {
     let text = message();
     let mut group = c.benchmark_group("restated-allegations-200b");
@@ -334,9 +166,9 @@ fn restated(c: &mut Criterion) {
     group.finish();
 }
 
-/// Times every hit and miss query one by one and prints percentiles, which criterion
-/// does not report; also the one-off cost of the first miss, which builds the
-/// "did you mean" index.
+/// Times every hit and miss query one by one, through `Desk::command` and through
+/// `lookup` alone, and prints percentiles, which criterion does not report; also the
+/// one-off cost of the first miss, which builds the "did you mean" index.
 fn lookup_percentiles() {
     let kb = load(10_000);
     let start = Instant::now();
@@ -346,7 +178,27 @@ fn lookup_percentiles() {
         start.elapsed(),
         matches!(first, Lookup::Unknown)
     );
+    let desk = desk(10_000);
     for (label, queries) in [("hit", hit_queries(10_000)), ("miss", miss_queries(10_000))] {
+        let mut commands: Vec<Duration> = Vec::with_capacity(queries.len() * 5);
+        for _ in 0..5 {
+            for q in &queries {
+                let line = format!("context {q}");
+                let start = Instant::now();
+                let outcome = desk.command(black_box(&line), TODAY);
+                commands.push(start.elapsed());
+                black_box(outcome);
+            }
+        }
+        commands.sort_unstable();
+        let at = |p: f64| commands[((commands.len() - 1) as f64 * p) as usize];
+        println!(
+            "context-command-10000/{label}: {} answers, p50 {:?}, p99 {:?}, max {:?}",
+            commands.len(),
+            at(0.50),
+            at(0.99),
+            commands[commands.len() - 1],
+        );
         let mut times: Vec<Duration> = Vec::with_capacity(queries.len() * 5);
         let mut suggested = 0;
         for _ in 0..5 {
@@ -370,7 +222,7 @@ fn lookup_percentiles() {
     }
 }
 
-criterion_group!(benches, parse, lookup, restated);
+criterion_group!(benches, parse, lookup, context_command, restated);
 
 fn main() {
     benches();

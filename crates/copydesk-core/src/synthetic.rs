@@ -499,11 +499,15 @@ fn decorate(rng: &mut Rng, mut message: String) -> String {
             message.push_str("?ref=chat");
             message
         }
-        2 => format!(
-            "> <@{}:newsroom.example> {}\n\n{message}",
-            rng.pick(STAFF).to_lowercase(),
-            rng.pick(CHATTER).replace(['{', '}'], "")
-        ),
+        2 => {
+            // A Matrix reply: the quoted fallback of the message replied to, then the reply.
+            let quoted = rng.pick(CHATTER);
+            let quoted = fill(rng, quoted);
+            format!(
+                "> <@{}:newsroom.example> {quoted}\n\n{message}",
+                rng.pick(STAFF).to_lowercase()
+            )
+        }
         _ => message,
     }
 }
