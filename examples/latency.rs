@@ -149,6 +149,25 @@ fn summary(name: &str, samples: &mut [Duration]) -> Duration {
     p50
 }
 
+/// A log line without its terminal colour codes.
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // ESC [ … final byte (a letter)
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn proc_status(pid: u32, key: &str) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -224,11 +243,29 @@ async fn measure(args: Args, binary: &Path) {
         "bot p50 / round-trip p50     {:.2}× (target ≤ 2.2×)",
         answer.as_secs_f64() / rt.as_secs_f64()
     );
+    let mut in_bot: Vec<Duration> = process
+        .log()
+        .lines()
+        .map(strip_ansi)
+        .filter(|line| line.contains(" answered "))
+        .filter_map(|line| {
+            let value = line.split("since_sent_ms=").nth(1)?;
+            let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok().map(Duration::from_millis)
+        })
+        .collect();
+    if !in_bot.is_empty() {
+        summary("  of which command→answer", &mut in_bot);
+        println!("  (at the homeserver: the bot's sync, its work and its send)");
+    }
+    let pid = process.pid();
     println!(
-        "bot memory in {} rooms        VmHWM {} (peak RSS), VmRSS {}",
+        "bot memory in {} rooms        VmHWM {} (peak RSS); now VmRSS {} = anon {} + file {}",
         rooms.len(),
-        proc_status(process.pid(), "VmHWM:"),
-        proc_status(process.pid(), "VmRSS:")
+        proc_status(pid, "VmHWM:"),
+        proc_status(pid, "VmRSS:"),
+        proc_status(pid, "RssAnon:"),
+        proc_status(pid, "RssFile:"),
     );
 }
 

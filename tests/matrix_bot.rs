@@ -210,6 +210,16 @@ async fn warn_room_warns_in_a_thread_once_per_allegation() {
     // Commands are still answered in a warn room.
     let command = j.send_text(&desk.room, "!help").await;
     desk.reply_to(&command).await;
+
+    // Privacy: the log (here at debug level for copydesk) carries ids, never text.
+    let log = desk.account.log();
+    assert!(
+        log.contains(offending.as_str()),
+        "the log names events:\n{log}"
+    );
+    for text in [UNATTRIBUTED, ATTRIBUTED, HARMLESS, "people smugglers"] {
+        assert!(!log.contains(text), "message text in the bot's log:\n{log}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,9 +237,12 @@ async fn editors_mode_sends_warnings_to_the_editors_room_with_a_link() {
     let news = journalist
         .create_room("politics", false, std::slice::from_ref(&bot))
         .await;
+    let quiet = journalist
+        .create_room("off the record", false, std::slice::from_ref(&bot))
+        .await;
     account.configure(&BotSettings {
         default_mode: "commands",
-        modes: vec![(news.clone(), "editors")],
+        modes: vec![(news.clone(), "editors"), (quiet.clone(), "off")],
         editors_room: Some(editors_room.clone()),
         // The editor may invite the bot because they are an editor.
         editors: vec![editor.user_id.clone()],
@@ -268,6 +281,23 @@ async fn editors_mode_sends_warnings_to_the_editors_room_with_a_link() {
     journalist
         .assert_no_message_from(&news, &bot, QUIET_PERIOD)
         .await;
+
+    // A room in "off" mode gets nothing: no answers, no warnings.
+    wait_for_join(&journalist, &quiet, &bot).await;
+    journalist.send_text(&quiet, "!help").await;
+    journalist.send_text(&quiet, UNATTRIBUTED).await;
+    journalist
+        .assert_no_message_from(&quiet, &bot, QUIET_PERIOD)
+        .await;
+    let warnings = editor
+        .messages(&editors_room)
+        .iter()
+        .filter(|m| m.sender == bot && m.body.contains("needs attention"))
+        .count();
+    assert_eq!(
+        warnings, 1,
+        "one warning in the editors' room, none from the off room"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,7 +23,7 @@ use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
-use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedUserId};
+use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedUserId};
 use matrix_sdk::{Room, RoomState};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::Instrument as _;
@@ -158,7 +158,11 @@ async fn on_new_message(
             let content = outgoing::answer(&reply, event);
             let answer = outgoing::send(room, content).await?;
             bot.ops.answered(command);
-            tracing::info!(command, %answer, "answered");
+            // From the homeserver receiving the command to it accepting the answer: the
+            // bot's share of the latency a journalist sees (its sync, its work, its send).
+            let since_sent_ms = u64::from(MilliSecondsSinceUnixEpoch::now().0)
+                .saturating_sub(u64::from(event.origin_server_ts.0));
+            tracing::info!(command, %answer, since_sent_ms, "answered");
         }
         Outcome::Checked { report, .. } if mode.checks_messages() => {
             bot.ops.checked(started.elapsed());
