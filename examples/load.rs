@@ -1,0 +1,522 @@
+//! The bot under load (issue 4, item 5): a steady stream of chat across many rooms, a third
+//! of it needing a warning, and how long each warning takes next to the homeserver's own
+//! round trip.
+//!
+//! ```text
+//! cargo build --release
+//! cargo run --release --example load -- [--rate 50] [--seconds 60] [--rooms 20] [--senders 4]
+//! ```
+//!
+//! Starts a throwaway Synapse (scripts/synapse, as the tests do) unless
+//! `COPYDESK_TEST_HOMESERVER` points at one. Registers the bot, a watcher and the senders,
+//! puts them all in the rooms, starts the release build of the bot in `warn` mode with the
+//! embedded knowledge file and model, and then sends `rate` messages a second for
+//! `seconds`, round-robin over senders and rooms, without waiting for one send before the
+//! next. Messages are generated chat (`copydesk_core::synthetic`); which of them need a
+//! warning is decided by the same desk the bot builds, and a third are picked from those.
+//!
+//! The watcher, a separate client in every room, timestamps every message it receives.
+//! Reported: send→seen-by-watcher (the homeserver's round trip) and send→warning-seen
+//! latencies, whether each expected warning came exactly once (and no other), whether
+//! latency grew over the run or warnings trailed after it (backlog), and the bot's RSS
+//! after joining and at the end.
+
+#[path = "../tests/support/bot.rs"]
+mod bot;
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bot::{BotAccount, BotSettings, wait_for_join};
+use copydesk::cli::DataArgs;
+use copydesk_core::{Outcome, synthetic};
+use matrix_sdk::room::Room;
+use matrix_sdk::ruma::events::room::message::{OriginalSyncRoomMessageEvent, Relation};
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
+use support::{Homeserver, TestClient};
+
+/// How long after the last send to wait for trailing warnings.
+const DRAIN: Duration = Duration::from_secs(60);
+
+struct Args {
+    rate: u32,
+    seconds: u32,
+    rooms: usize,
+    senders: usize,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        rate: 50,
+        seconds: 60,
+        rooms: 20,
+        senders: 4,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let value: Option<u32> = it.next().and_then(|v| v.parse().ok());
+        match (arg.as_str(), value) {
+            ("--rate", Some(n)) if n > 0 => args.rate = n,
+            ("--seconds", Some(n)) if n > 0 => args.seconds = n,
+            ("--rooms", Some(n)) if n > 0 => args.rooms = n as usize,
+            ("--senders", Some(n)) if n > 0 => args.senders = n as usize,
+            _ => {
+                eprintln!("usage: load [--rate N] [--seconds S] [--rooms R] [--senders K]");
+                std::process::exit(2);
+            }
+        }
+    }
+    args
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A Synapse of our own, stopped on drop (as in `examples/latency.rs`).
+struct OwnSynapse {
+    dir: tempfile::TempDir,
+}
+
+impl OwnSynapse {
+    fn start() -> OwnSynapse {
+        let script = repo_root().join("scripts/synapse");
+        let dir = tempfile::Builder::new()
+            .prefix("copydesk-load.")
+            .tempdir()
+            .expect("temp dir");
+        let port = Command::new("bash")
+            .arg(&script)
+            .arg("free-port")
+            .output()
+            .expect("scripts/synapse free-port");
+        let port = String::from_utf8_lossy(&port.stdout).trim().to_owned();
+        let status = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .arg(dir.path())
+            .arg(&port)
+            .status()
+            .expect("scripts/synapse start");
+        assert!(status.success(), "Synapse did not start");
+        // SAFETY: called from `main` before the async runtime or any thread starts.
+        unsafe {
+            std::env::set_var(
+                "COPYDESK_TEST_HOMESERVER",
+                format!("http://127.0.0.1:{port}"),
+            );
+            std::env::set_var("COPYDESK_TEST_SYNAPSE_DIR", dir.path());
+        }
+        OwnSynapse { dir }
+    }
+}
+
+impl Drop for OwnSynapse {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(repo_root().join("scripts/synapse"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+fn release_binary() -> PathBuf {
+    // This example runs from target/release/examples/; the bot is in target/release/.
+    let exe = std::env::current_exe().expect("current exe");
+    let binary = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("copydesk"))
+        .expect("target dir");
+    if !binary.exists() {
+        eprintln!(
+            "{} is missing: run `cargo build --release` first",
+            binary.display()
+        );
+        std::process::exit(2);
+    }
+    binary
+}
+
+fn main() {
+    let args = args();
+    let binary = release_binary();
+    let _synapse = std::env::var_os("COPYDESK_TEST_HOMESERVER")
+        .is_none()
+        .then(OwnSynapse::start);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(run(args, &binary));
+}
+
+/// One planned message: its text and whether the bot should warn about it.
+struct Planned {
+    text: String,
+    warn: bool,
+}
+
+/// `count` generated messages, a third of them ones the bot's desk warns about.
+fn plan(count: usize) -> Vec<Planned> {
+    let desk = copydesk::loading::desk(&DataArgs::default(), "!").expect("the bot's desk");
+    let today = jiff::Zoned::now().date();
+    let (mut warned, mut quiet) = (Vec::new(), Vec::new());
+    // One line each: a Matrix reply fallback would be sent as a plain multi-line body.
+    for (_, text) in synthetic::chat_messages(count * 3, 0, 4)
+        .into_iter()
+        .filter(|(_, t)| !t.contains('\n'))
+    {
+        match desk.handle(&text, today) {
+            Outcome::Checked {
+                warning: Some(_), ..
+            } => warned.push(text),
+            Outcome::Checked { warning: None, .. } => quiet.push(text),
+            _ => {}
+        }
+    }
+    let (mut warned, mut quiet) = (warned.into_iter(), quiet.into_iter());
+    (0..count)
+        .map(|i| {
+            let warn = i % 3 == 0;
+            let text = if warn { warned.next() } else { quiet.next() };
+            Planned {
+                text: text.expect("enough generated messages of each kind"),
+                warn,
+            }
+        })
+        .collect()
+}
+
+/// What the watcher saw: when each message arrived, and the bot's messages by the event
+/// they answer (the thread root or replied-to event).
+#[derive(Default)]
+struct Seen {
+    arrived: HashMap<OwnedEventId, Instant>,
+    answers: HashMap<OwnedEventId, Vec<Instant>>,
+}
+
+fn record(seen: &Arc<Mutex<Seen>>, bot: &OwnedUserId, ev: &OriginalSyncRoomMessageEvent) {
+    let now = Instant::now();
+    let mut seen = seen.lock().expect("seen lock");
+    seen.arrived.entry(ev.event_id.clone()).or_insert(now);
+    if &ev.sender == bot {
+        let answered = match &ev.content.relates_to {
+            Some(Relation::Thread(thread)) => Some(thread.event_id.clone()),
+            Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.clone()),
+            _ => None,
+        };
+        if let Some(answered) = answered {
+            seen.answers.entry(answered).or_default().push(now);
+        }
+    }
+}
+
+/// A message as sent: which plan entry, when the send started, its event id.
+struct Sent {
+    index: usize,
+    started: Instant,
+    event_id: OwnedEventId,
+}
+
+async fn run(args: Args, binary: &Path) {
+    let hs = Homeserver::from_env().expect("a homeserver");
+    let watcher = hs.new_client("watcher").await;
+    let mut senders = Vec::new();
+    for _ in 0..args.senders {
+        senders.push(Arc::new(hs.new_client("sender").await));
+    }
+    let account = BotAccount::register(&hs).await;
+    account.configure(&BotSettings {
+        default_mode: "warn",
+        autojoin_users: vec![watcher.user_id.clone()],
+        ..Default::default()
+    });
+    let mut invite = vec![account.user_id.clone()];
+    invite.extend(senders.iter().map(|s| s.user_id.clone()));
+    let mut rooms: Vec<OwnedRoomId> = Vec::new();
+    for i in 0..args.rooms {
+        let room = watcher
+            .create_room(&format!("load {i}"), false, &invite)
+            .await;
+        for sender in &senders {
+            sender.join(&room).await;
+        }
+        rooms.push(room);
+    }
+
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    {
+        let (seen, bot) = (seen.clone(), account.user_id.clone());
+        watcher
+            .client
+            .add_event_handler(move |ev: OriginalSyncRoomMessageEvent, _room: Room| {
+                let (seen, bot) = (seen.clone(), bot.clone());
+                async move { record(&seen, &bot, &ev) }
+            });
+    }
+
+    let total = (args.rate * args.seconds) as usize;
+    let planned = Arc::new(plan(total + 30));
+    let started = Instant::now();
+    let process = account.start_binary(binary);
+    for room in &rooms {
+        wait_for_join(&watcher, room, &account.user_id).await;
+    }
+    let pid = process.pid();
+    println!(
+        "bot joined {} rooms in {:.1} s (pid {pid}); RSS now {}",
+        rooms.len(),
+        started.elapsed().as_secs_f64(),
+        proc_status(pid, "VmRSS:")
+    );
+
+    // Warm up connections and the bot's first sync with a few messages, not measured.
+    let warm: Vec<Sent> = send_all(&senders, &rooms, &planned, total..total + 30, 10.0).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rss_start = proc_status(pid, "VmRSS:");
+    println!(
+        "warm-up: {} messages; RSS at start of the run {rss_start}",
+        warm.len()
+    );
+
+    println!(
+        "sending {total} messages: {} a second for {} s, {} senders, {} rooms, a third needing a warning",
+        args.rate,
+        args.seconds,
+        senders.len(),
+        rooms.len()
+    );
+    let synapse_pid = std::env::var_os("COPYDESK_TEST_SYNAPSE_DIR").and_then(|dir| {
+        std::fs::read_to_string(Path::new(&dir).join("homeserver.pid"))
+            .ok()?
+            .trim()
+            .parse::<u32>()
+            .ok()
+    });
+    let cpu_before = (cpu_seconds(Some(pid)), cpu_seconds(synapse_pid));
+    let load_start = Instant::now();
+    let sent = send_all(&senders, &rooms, &planned, 0..total, f64::from(args.rate)).await;
+    let load_end = Instant::now();
+    println!(
+        "sent in {:.1} s; waiting up to {} s for trailing warnings",
+        (load_end - load_start).as_secs_f64(),
+        DRAIN.as_secs()
+    );
+    let expected = sent.iter().filter(|s| planned[s.index].warn).count();
+    let deadline = Instant::now() + DRAIN;
+    loop {
+        let (delivered, everything_arrived) = {
+            let seen = seen.lock().expect("seen lock");
+            let delivered = sent
+                .iter()
+                .filter(|s| planned[s.index].warn && seen.answers.contains_key(&s.event_id))
+                .count();
+            let arrived = sent.iter().all(|s| seen.arrived.contains_key(&s.event_id));
+            (delivered, arrived)
+        };
+        if (delivered == expected && everything_arrived) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Late duplicates would come within a few seconds; give them the chance.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let cpu_after = (cpu_seconds(Some(pid)), cpu_seconds(synapse_pid));
+    let rss_end = proc_status(pid, "VmRSS:");
+    let hwm = proc_status(pid, "VmHWM:");
+    report(&sent, &planned, &seen, load_start, load_end, &args);
+    println!("bot RSS: {rss_start} at the start of the run, {rss_end} at the end (peak {hwm})");
+    let wall = load_start.elapsed().as_secs_f64();
+    if let ((Some(b0), s0), (Some(b1), s1)) = (cpu_before, cpu_after) {
+        println!(
+            "CPU from the first send to the end ({wall:.0} s): bot {:.1} s, Synapse {}",
+            b1 - b0,
+            match (s0, s1) {
+                (Some(s0), Some(s1)) => format!("{:.1} s", s1 - s0),
+                _ => "?".to_owned(),
+            }
+        );
+    }
+    let log = account.log();
+    let kept = std::env::temp_dir().join("copydesk-load-bot.log");
+    if std::fs::write(&kept, &log).is_ok() {
+        println!("bot log: {}", kept.display());
+    }
+}
+
+/// User + system CPU seconds `pid` has used (`/proc/PID/stat`, in 1/100 s ticks).
+fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// Sends `planned[range]` at `rate` a second, round-robin over senders and rooms; each send
+/// runs in its own task so a slow one does not hold up the schedule.
+async fn send_all(
+    senders: &[Arc<TestClient>],
+    rooms: &[OwnedRoomId],
+    planned: &Arc<Vec<Planned>>,
+    range: std::ops::Range<usize>,
+    rate: f64,
+) -> Vec<Sent> {
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::new();
+    for (n, index) in range.enumerate() {
+        tokio::time::sleep_until(start + Duration::from_secs_f64(n as f64 / rate)).await;
+        let sender = senders[n % senders.len()].clone();
+        let room = rooms[n % rooms.len()].clone();
+        let planned = planned.clone();
+        tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let event_id = sender.send_text(&room, &planned[index].text).await;
+            Sent {
+                index,
+                started,
+                event_id,
+            }
+        }));
+    }
+    let mut sent = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        sent.push(task.await.expect("send task"));
+    }
+    sent
+}
+
+fn report(
+    sent: &[Sent],
+    planned: &[Planned],
+    seen: &Arc<Mutex<Seen>>,
+    load_start: Instant,
+    load_end: Instant,
+    args: &Args,
+) {
+    let seen = seen.lock().expect("seen lock");
+    let mut round_trips = Vec::new();
+    let mut warnings = Vec::new();
+    // Warning latency by when the message was sent, for the backlog check.
+    let mut by_time: Vec<(Duration, Duration)> = Vec::new();
+    let (mut missing, mut duplicated, mut unexpected, mut unseen) = (0, 0, 0, 0);
+    let mut last_warning: Option<Instant> = None;
+    for s in sent {
+        match seen.arrived.get(&s.event_id) {
+            Some(&at) => round_trips.push(at - s.started),
+            None => unseen += 1,
+        }
+        let answers = seen.answers.get(&s.event_id);
+        match (planned[s.index].warn, answers) {
+            (true, None) => missing += 1,
+            (true, Some(times)) => {
+                if times.len() > 1 {
+                    duplicated += 1;
+                }
+                let latency = times[0] - s.started;
+                warnings.push(latency);
+                by_time.push((s.started - load_start, latency));
+                last_warning = Some(last_warning.map_or(times[0], |l: Instant| l.max(times[0])));
+            }
+            (false, Some(_)) => unexpected += 1,
+            (false, None) => {}
+        }
+    }
+    let expected = sent.iter().filter(|s| planned[s.index].warn).count();
+    println!();
+    let rt = summary("synapse send→seen (round trip)", &mut round_trips);
+    let warn = summary("message sent→warning seen", &mut warnings);
+    println!(
+        "warning p99 / round-trip p99   {:.2}×   (target ≤ 3×); p50 ratio {:.2}×",
+        warn.2.as_secs_f64() / rt.2.as_secs_f64(),
+        warn.0.as_secs_f64() / rt.0.as_secs_f64()
+    );
+    println!(
+        "warnings: {} expected, {} delivered, {missing} missing, {duplicated} more than once, \
+         {unexpected} for messages that needed none; {unseen} messages never seen by the watcher",
+        expected,
+        warnings.len()
+    );
+    // Backlog: does latency grow across the run, and do warnings trail after it?
+    let window = Duration::from_secs(u64::from(args.seconds.min(10)));
+    let run = load_end - load_start;
+    let mut first: Vec<Duration> = by_time
+        .iter()
+        .filter(|(at, _)| *at < window)
+        .map(|(_, l)| *l)
+        .collect();
+    let mut last: Vec<Duration> = by_time
+        .iter()
+        .filter(|(at, _)| *at + window >= run)
+        .map(|(_, l)| *l)
+        .collect();
+    if !first.is_empty() && !last.is_empty() {
+        let (a, b) = (summary_quiet(&mut first), summary_quiet(&mut last));
+        println!(
+            "backlog: warning p50 {:.0} ms in the first {} s, {:.0} ms in the last {} s; \
+             last warning {:.1} s after the last send",
+            ms(a),
+            window.as_secs(),
+            ms(b),
+            window.as_secs(),
+            last_warning.map_or(f64::NAN, |l| l
+                .saturating_duration_since(load_end)
+                .as_secs_f64())
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Prints p50/p90/p99 of `samples` and returns them.
+fn summary(name: &str, samples: &mut [Duration]) -> (Duration, Duration, Duration) {
+    samples.sort();
+    let (p50, p90, p99) = (
+        percentile(samples, 0.50),
+        percentile(samples, 0.90),
+        percentile(samples, 0.99),
+    );
+    println!(
+        "{name:<31} n={:<5} p50 {:>7.1} ms   p90 {:>7.1} ms   p99 {:>7.1} ms   max {:>7.1} ms",
+        samples.len(),
+        ms(p50),
+        ms(p90),
+        ms(p99),
+        ms(samples.last().copied().unwrap_or_default())
+    );
+    (p50, p90, p99)
+}
+
+fn summary_quiet(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    percentile(samples, 0.50)
+}
+
+fn proc_status(pid: u32, key: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .map(|l| l[key.len()..].trim().to_owned())
+        })
+        .unwrap_or_else(|| "?".to_owned())
+}
