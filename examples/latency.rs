@@ -19,14 +19,16 @@
 
 #[path = "../tests/support/bot.rs"]
 mod bot;
+#[path = "measure/mod.rs"]
+mod measure;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bot::{BotAccount, BotSettings, wait_for_join};
+use measure::{OwnSynapse, percentile, release_binary};
 use support::{Homeserver, TestClient};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,81 +56,6 @@ fn args() -> Args {
         }
     }
     args
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A Synapse of our own, stopped on drop.
-struct OwnSynapse {
-    dir: tempfile::TempDir,
-}
-
-impl OwnSynapse {
-    fn start() -> OwnSynapse {
-        let script = repo_root().join("scripts/synapse");
-        let dir = tempfile::Builder::new()
-            .prefix("copydesk-latency.")
-            .tempdir()
-            .expect("temp dir");
-        let port = Command::new("bash")
-            .arg(&script)
-            .arg("free-port")
-            .output()
-            .expect("scripts/synapse free-port");
-        let port = String::from_utf8_lossy(&port.stdout).trim().to_owned();
-        let status = Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(dir.path())
-            .arg(&port)
-            .status()
-            .expect("scripts/synapse start");
-        assert!(status.success(), "Synapse did not start");
-        // SAFETY: called from `main` before the async runtime or any thread starts.
-        unsafe {
-            std::env::set_var(
-                "COPYDESK_TEST_HOMESERVER",
-                format!("http://127.0.0.1:{port}"),
-            );
-            std::env::set_var("COPYDESK_TEST_SYNAPSE_DIR", dir.path());
-        }
-        OwnSynapse { dir }
-    }
-}
-
-impl Drop for OwnSynapse {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(repo_root().join("scripts/synapse"))
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
-    }
-}
-
-fn release_binary() -> PathBuf {
-    // This example runs from target/release/examples/; the bot is in target/release/.
-    let exe = std::env::current_exe().expect("current exe");
-    let binary = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("copydesk"))
-        .expect("target dir");
-    if !binary.exists() {
-        eprintln!(
-            "{} is missing: run `cargo build --release` first",
-            binary.display()
-        );
-        std::process::exit(2);
-    }
-    binary
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 fn summary(name: &str, samples: &mut [Duration]) -> Duration {
@@ -184,7 +111,7 @@ fn main() {
     let binary = release_binary();
     let _synapse = std::env::var_os("COPYDESK_TEST_HOMESERVER")
         .is_none()
-        .then(OwnSynapse::start);
+        .then(|| OwnSynapse::start("copydesk-latency."));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
