@@ -2,13 +2,24 @@
 //! notices. One handler per event kind; each returns early when the event is not for it.
 //! (Reactions and editors' admin commands are handled in `ops`.)
 //!
-//! The sync hands events to a queue (see `mod.rs`) and one worker runs these handlers in
-//! the order the events arrived, so an edit is always handled after the message it edits,
-//! and a clean shutdown can finish the queue instead of cutting a handler off mid-send.
+//! The sync hands events to a queue (see `mod.rs`); `work` routes each to its room's lane
+//! (`lanes`). Rooms are handled concurrently, so one room's warnings do not wait for
+//! another's sends; within a room the handlers run one at a time in the order the events
+//! arrived, so an edit is always handled after the message it edits and a redaction after
+//! what it redacts. A clean shutdown finishes every lane's queue instead of cutting a
+//! handler off mid-send.
+//!
+//! What the handlers share across rooms sits behind locks held for no `await`: the
+//! memory of handled events and warnings (`Bot::memory`), and everything in
+//! `crate::operations` (stats, feedback, audit, settings). "Warned once per thread" is
+//! decided and recorded within one room's lane, so two rooms cannot race on it. The one
+//! thing that crosses rooms is the editors' room in `editors` mode: a warning posted there
+//! is recorded by the lane of the room it is about, as soon as its send returns, so a 👍
+//! or 👎 on it that reaches the bot before that moment is not counted.
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use copydesk_core::commands::warning_reply;
@@ -29,39 +40,68 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::Instrument as _;
 
 use super::addressing::{addressed, starts_with_pill, strip_mx_reply, strip_reply_fallback};
+use super::lanes::Lanes;
 use super::memory::Warning;
 use super::{Bot, outgoing};
 use crate::config::Mode;
 
-/// An event waiting for the worker.
+/// What the sync queues for the dispatcher.
 pub enum Incoming {
-    Message(Room, Box<OriginalSyncRoomMessageEvent>),
-    Redaction(Room, Box<OriginalSyncRoomRedactionEvent>),
-    Reaction(Room, Box<OriginalSyncReactionEvent>),
+    Event(Room, RoomEvent),
     /// Sent once the sync has stopped: finish what is queued, then return.
     Stop,
 }
 
-/// Runs the handlers for queued events, one at a time, until `Incoming::Stop`.
+/// A room event waiting for its room's lane.
+pub enum RoomEvent {
+    Message(Box<OriginalSyncRoomMessageEvent>),
+    Redaction(Box<OriginalSyncRoomRedactionEvent>),
+    Reaction(Box<OriginalSyncReactionEvent>),
+}
+
+/// How long a room's lane stays open with nothing to do. A busy room keeps its lane;
+/// a room the bot has left, or one that fell quiet, gives it up.
+const LANE_IDLE: Duration = Duration::from_secs(300);
+
+/// Routes queued events to their room's lane until `Incoming::Stop`, then waits until
+/// every lane has handled what is queued on it. Rooms are handled concurrently, the
+/// events of one room in the order they arrived (see `lanes`).
 pub async fn work(bot: Arc<Bot>, mut queue: UnboundedReceiver<Incoming>) {
-    while let Some(incoming) = queue.recv().await {
-        match incoming {
-            Incoming::Message(room, event) => {
-                let span =
-                    tracing::info_span!("message", room = %room.room_id(), event = %event.event_id);
-                on_room_message(&bot, room, *event).instrument(span).await;
-            }
-            Incoming::Redaction(room, event) => {
-                let span = tracing::info_span!("redaction", room = %room.room_id(), event = %event.event_id);
-                on_redaction(&bot, room, *event).instrument(span).await;
-            }
-            Incoming::Reaction(room, event) => {
-                let span = tracing::info_span!("reaction", room = %room.room_id(), event = %event.event_id);
-                super::ops::on_reaction(&bot, room, *event)
-                    .instrument(span)
-                    .await;
-            }
-            Incoming::Stop => return,
+    let mut lanes = Lanes::new(move |(room, event)| handle(bot.clone(), room, event));
+    let mut tidy = tokio::time::interval(LANE_IDLE);
+    loop {
+        tokio::select! {
+            incoming = queue.recv() => match incoming {
+                Some(Incoming::Event(room, event)) => {
+                    lanes.route(room.room_id().to_owned(), (room, event));
+                }
+                Some(Incoming::Stop) | None => break,
+            },
+            _ = tidy.tick() => lanes.retire_idle(LANE_IDLE),
+        }
+    }
+    lanes.finish().await;
+}
+
+/// Runs the handler for one event, in a span naming its room and id.
+async fn handle(bot: Arc<Bot>, room: Room, event: RoomEvent) {
+    match event {
+        RoomEvent::Message(event) => {
+            let span =
+                tracing::info_span!("message", room = %room.room_id(), event = %event.event_id);
+            on_room_message(&bot, room, *event).instrument(span).await;
+        }
+        RoomEvent::Redaction(event) => {
+            let span =
+                tracing::info_span!("redaction", room = %room.room_id(), event = %event.event_id);
+            on_redaction(&bot, room, *event).instrument(span).await;
+        }
+        RoomEvent::Reaction(event) => {
+            let span =
+                tracing::info_span!("reaction", room = %room.room_id(), event = %event.event_id);
+            super::ops::on_reaction(&bot, room, *event)
+                .instrument(span)
+                .await;
         }
     }
 }

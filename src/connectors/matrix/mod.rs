@@ -9,12 +9,13 @@
 //!    homeserver sends with it is never answered ("no backlog from before the first
 //!    start").
 //! 3. Handlers: invites (`invites`), messages and redactions (`messages`), reactions and
-//!    editors' admin commands (`ops`). The sync only queues room events; one worker
-//!    handles them in order. Beside them run the knowledge-file watcher, the daily
+//!    editors' admin commands (`ops`). The sync only queues room events; a dispatcher
+//!    hands each to its room's lane (`lanes`): rooms are handled concurrently, each
+//!    room's events in order. Beside them run the knowledge-file watcher, the daily
 //!    freshness post and, when configured, the metrics listener (`crate::operations`).
 //! 4. Sync forever from the position saved in the store, retrying with back-off while the
-//!    homeserver is down; SIGINT/SIGTERM stop the sync, the worker finishes the queue,
-//!    and the bot exits.
+//!    homeserver is down; SIGINT/SIGTERM stop the sync, every lane finishes its queue
+//!    (within `SHUTDOWN_GRACE`), and the bot exits.
 //!
 //! Privacy: logs at info and above carry room ids, event ids and user ids, never message
 //! text. Files in `data_dir`: `store/` (SQLite state and crypto store), `session.json`,
@@ -23,6 +24,7 @@
 
 mod addressing;
 mod invites;
+mod lanes;
 mod memory;
 mod messages;
 mod ops;
@@ -56,12 +58,12 @@ use crate::operations::Operations;
 use crate::reload::Reloader;
 use addressing::Names;
 use memory::Memory;
-use messages::Incoming;
+use messages::{Incoming, RoomEvent};
 
 /// How many timeline events one sync may return per room: enough to cover a busy room
 /// for the time the bot is typically down (older ones fall outside max_backlog_age).
 const TIMELINE_LIMIT: u32 = 50;
-/// How long the worker may take to finish queued events at shutdown.
+/// How long the lanes may take to finish queued events at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
 /// Everything the handlers share.
@@ -221,7 +223,7 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     let (queue, inbox) = mpsc::unbounded_channel();
     install_handlers(&client, &bot, queue.clone());
     invites::consider_pending(&bot).await;
-    let worker = tokio::spawn(messages::work(bot.clone(), inbox));
+    let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox));
     let mut background = vec![tokio::spawn(ops::freshness(bot.clone()))];
     if let Some(listener) = metrics_listener {
         background.push(tokio::spawn(crate::metrics::serve(
@@ -258,7 +260,7 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
 
     // Finish what is queued (a command being answered is answered), then stop.
     let _ = queue.send(Incoming::Stop);
-    match tokio::time::timeout(SHUTDOWN_GRACE, worker).await {
+    match tokio::time::timeout(SHUTDOWN_GRACE, dispatcher).await {
         Ok(_) => tracing::info!("stopped cleanly"),
         Err(_) => tracing::warn!("stopped with events still queued"),
     }
@@ -271,24 +273,24 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     outcome
 }
 
-/// Registers the event handlers. Room events only go into the queue; the worker in
-/// `messages` handles them one at a time, in order.
+/// Registers the event handlers. Room events only go into the queue; `messages::work`
+/// hands them to their room's lane.
 fn install_handlers(client: &Client, bot: &Arc<Bot>, queue: mpsc::UnboundedSender<Incoming>) {
     client.add_event_handler_context(bot.clone());
     client.add_event_handler(invites::on_stripped_member);
 
     let messages = queue.clone();
     client.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
-        let _ = messages.send(Incoming::Message(room, Box::new(event)));
+        let _ = messages.send(Incoming::Event(room, RoomEvent::Message(Box::new(event))));
         async {}
     });
     let redactions = queue.clone();
     client.add_event_handler(move |event: OriginalSyncRoomRedactionEvent, room: Room| {
-        let _ = redactions.send(Incoming::Redaction(room, Box::new(event)));
+        let _ = redactions.send(Incoming::Event(room, RoomEvent::Redaction(Box::new(event))));
         async {}
     });
     client.add_event_handler(move |event: OriginalSyncReactionEvent, room: Room| {
-        let _ = queue.send(Incoming::Reaction(room, Box::new(event)));
+        let _ = queue.send(Incoming::Event(room, RoomEvent::Reaction(Box::new(event))));
         async {}
     });
     // Decrypted events reach the message handler; what is still encrypted here had no
