@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use bot::{BotAccount, BotProcess, BotSettings, wait_for_join, wait_for_membership};
+use bot::{BotAccount, BotProcess, BotSettings, Newsroom, wait_for_join, wait_for_membership};
 use matrix_sdk::ruma::events::relation::InReplyTo;
 use matrix_sdk::ruma::events::relation::Reply as ReplyRelation;
 use matrix_sdk::ruma::events::room::member::MembershipState;
@@ -35,22 +35,17 @@ impl Desk {
     /// Registers a journalist and a bot allowed to be invited by them, creates a room,
     /// starts the bot and waits until it has joined.
     async fn open(hs: &Homeserver, mode: &'static str, encrypted: bool) -> Desk {
-        let journalist = hs.new_client("journalist").await;
-        let account = BotAccount::register(hs).await;
-        account.configure(&BotSettings {
+        let settings = BotSettings {
             default_mode: mode,
-            autojoin_users: vec![journalist.user_id.clone()],
             ..Default::default()
-        });
-        let room = journalist
-            .create_room(
-                "newsdesk",
-                encrypted,
-                std::slice::from_ref(&account.user_id),
-            )
-            .await;
-        let bot = account.start();
-        wait_for_join(&journalist, &room, &account.user_id).await;
+        };
+        let newsroom = Newsroom::open(hs, "newsdesk", encrypted, settings).await;
+        let bot = newsroom.start_bot().await;
+        let Newsroom {
+            journalist,
+            account,
+            room,
+        } = newsroom;
         Desk {
             journalist,
             account,
@@ -415,30 +410,25 @@ async fn restart_answers_nothing_twice_and_skips_old_backlog() {
     let Some(hs) = Homeserver::from_env() else {
         return;
     };
-    let journalist = hs.new_client("journalist").await;
-    let account = BotAccount::register(&hs).await;
-    let bot = account.user_id.clone();
-    account.configure(&BotSettings {
-        autojoin_users: vec![journalist.user_id.clone()],
+    let settings = BotSettings {
         max_backlog_age: "4s",
         ..Default::default()
-    });
-    let room = journalist
-        .create_room("restarts", false, std::slice::from_ref(&bot))
-        .await;
+    };
+    let newsroom = Newsroom::open(&hs, "restarts", false, settings).await;
+    let (journalist, account, room) = (&newsroom.journalist, &newsroom.account, &newsroom.room);
+    let bot = account.user_id.clone();
     // History from before the bot's first start is never answered.
-    let before_first_start = journalist.send_text(&room, "!help").await;
+    let before_first_start = journalist.send_text(room, "!help").await;
 
-    let mut process = account.start();
-    wait_for_join(&journalist, &room, &bot).await;
-    let answered = journalist.send_text(&room, "!context bulgaria").await;
+    let mut process = newsroom.start_bot().await;
+    let answered = journalist.send_text(room, "!context bulgaria").await;
     let replies_to = |event: &EventId| {
         let event = event.to_owned();
         let bot = bot.clone();
         move |m: &ReceivedMessage| m.sender == bot && m.in_reply_to.as_ref() == Some(&event)
     };
     journalist
-        .wait_for(&room, REPLY_TIMEOUT, replies_to(&answered))
+        .wait_for(room, REPLY_TIMEOUT, replies_to(&answered))
         .await
         .expect("an answer before the restart");
     let session = std::fs::read_to_string(account.dir().join("data/session.json")).unwrap();
@@ -448,28 +438,28 @@ async fn restart_answers_nothing_twice_and_skips_old_backlog() {
     assert!(process.log().contains("stopped cleanly"));
 
     // While the bot is down: one command that will be too old, one that will not.
-    let too_old = journalist.send_text(&room, "!sources bulgaria").await;
+    let too_old = journalist.send_text(room, "!sources bulgaria").await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let recent = journalist.send_text(&room, "!context schengen").await;
+    let recent = journalist.send_text(room, "!context schengen").await;
 
     let _process = account.start();
     journalist
-        .wait_for(&room, REPLY_TIMEOUT, replies_to(&recent))
+        .wait_for(room, REPLY_TIMEOUT, replies_to(&recent))
         .await
         .expect("a command sent while the bot was down is answered");
     tokio::time::sleep(QUIET_PERIOD).await;
     assert_eq!(
-        count_from(&journalist, &room, &bot, replies_to(&answered)),
+        count_from(journalist, room, &bot, replies_to(&answered)),
         1,
         "answered once"
     );
     assert_eq!(
-        count_from(&journalist, &room, &bot, replies_to(&too_old)),
+        count_from(journalist, room, &bot, replies_to(&too_old)),
         0,
         "older than max_backlog_age"
     );
     assert_eq!(
-        count_from(&journalist, &room, &bot, replies_to(&before_first_start)),
+        count_from(journalist, room, &bot, replies_to(&before_first_start)),
         0,
         "from before the first start"
     );

@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use bot::{BotAccount, BotSettings, wait_for_join};
+use bot::{BotSettings, Newsroom};
 use support::{Homeserver, REPLY_TIMEOUT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,22 +17,17 @@ async fn bot_recovers_when_the_homeserver_restarts() {
     let Some(hs) = Homeserver::from_env() else {
         return;
     };
-    let journalist = hs.new_client("journalist").await;
-    let account = BotAccount::register(&hs).await;
-    let bot = account.user_id.clone();
-    account.configure(&BotSettings {
-        autojoin_users: vec![journalist.user_id.clone()],
+    let settings = BotSettings {
         sync_timeout: "5s",
         ..Default::default()
-    });
-    let room = journalist
-        .create_room("recovery", false, std::slice::from_ref(&bot))
-        .await;
-    let mut process = account.start();
-    wait_for_join(&journalist, &room, &bot).await;
-    let first = journalist.send_text(&room, "!help").await;
+    };
+    let newsroom = Newsroom::open(&hs, "recovery", false, settings).await;
+    let mut process = newsroom.start_bot().await;
+    let (journalist, room) = (&newsroom.journalist, &newsroom.room);
+    let bot = newsroom.account.user_id.clone();
+    let first = journalist.send_text(room, "!help").await;
     journalist
-        .wait_for(&room, REPLY_TIMEOUT, |m| {
+        .wait_for(room, REPLY_TIMEOUT, |m| {
             m.sender == bot && m.in_reply_to.as_ref() == Some(&first)
         })
         .await
@@ -47,9 +42,9 @@ async fn bot_recovers_when_the_homeserver_restarts() {
     );
     hs.start_homeserver().await;
 
-    let after = journalist.send_text(&room, "!context bulgaria").await;
+    let after = journalist.send_text(room, "!context bulgaria").await;
     let answer = journalist
-        .wait_for(&room, Duration::from_secs(60), |m| {
+        .wait_for(room, Duration::from_secs(60), |m| {
             m.sender == bot && m.in_reply_to.as_ref() == Some(&after)
         })
         .await

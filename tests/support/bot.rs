@@ -236,6 +236,45 @@ impl Drop for BotProcess {
     }
 }
 
+/// The usual start of a bot test: a journalist, a bot account the journalist may invite
+/// (configured with `settings`, the journalist added to its autojoin users) and a room
+/// of the journalist's with the bot invited. The bot is not started yet, so a test can
+/// send something before it is.
+pub struct Newsroom {
+    pub journalist: TestClient,
+    pub account: BotAccount,
+    pub room: OwnedRoomId,
+}
+
+impl Newsroom {
+    pub async fn open(
+        hs: &Homeserver,
+        room_name: &str,
+        encrypted: bool,
+        mut settings: BotSettings,
+    ) -> Newsroom {
+        let journalist = hs.new_client("journalist").await;
+        let account = BotAccount::register(hs).await;
+        settings.autojoin_users.push(journalist.user_id.clone());
+        account.configure(&settings);
+        let room = journalist
+            .create_room(room_name, encrypted, std::slice::from_ref(&account.user_id))
+            .await;
+        Newsroom {
+            journalist,
+            account,
+            room,
+        }
+    }
+
+    /// Starts the bot and waits until it has joined the room.
+    pub async fn start_bot(&self) -> BotProcess {
+        let process = self.account.start();
+        wait_for_join(&self.journalist, &self.room, &self.account.user_id).await;
+        process
+    }
+}
+
 /// Waits until `observer` has seen `user` reach `membership` in `room`.
 pub async fn wait_for_membership(
     observer: &TestClient,
