@@ -96,6 +96,25 @@ fn push_ascii_words<'t>(normalized: &'t str, tokens: &mut Vec<&'t str>) {
     }
 }
 
+/// " text ": character n-grams see where the first word starts and the last one ends.
+fn padded(normalized: &str) -> Vec<u8> {
+    let mut padded = Vec::with_capacity(normalized.len() + 2);
+    padded.push(b' ');
+    padded.extend_from_slice(normalized.as_bytes());
+    padded.push(b' ');
+    padded
+}
+
+/// Whether `byte` continues a UTF-8 character rather than starting one.
+fn is_continuation(byte: u8) -> bool {
+    byte & 0xC0 == 0x80
+}
+
+/// The byte offsets where a character of `text` starts.
+fn char_starts(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    (0..text.len()).filter(|&i| !is_continuation(text[i]))
+}
+
 /// Sentence boundary pseudo-words for word n-grams longer than one.
 const START: &str = "<s>";
 const END: &str = "</s>";
@@ -132,26 +151,33 @@ impl FeatureSettings {
         Ok(())
     }
 
-    fn bucket_and_sign(&self, h: u64) -> (u32, f32) {
+    /// The bucket of hash `h` (its top bits) and `scale` signed by its lowest bit.
+    ///
+    /// The sign is set by flipping the float's sign bit, not chosen by a branch: the bit
+    /// is a coin toss, so a branch on it was mispredicted for every other n-gram, which
+    /// cost more than hashing the n-gram.
+    fn bucket_and_value(&self, h: u64, scale: f32) -> (u32, f32) {
         let bucket = (h >> (64 - u32::from(self.buckets_log2))) as u32;
-        let sign = if h & 1 == 0 { 1.0 } else { -1.0 };
-        (bucket, sign)
+        let negative = (h & 1) as u32;
+        (bucket, f32::from_bits(scale.to_bits() ^ (negative << 31)))
     }
 
     /// Calls `emit(bucket, value)` for every n-gram of `normalized` (the output of
-    /// [`normalize`](super::normalize::normalize)). A bucket may be emitted more than once;
-    /// the feature vector is the sum. Allocation: two small vectors per call.
+    /// [`normalize`](super::normalize::normalize)): word n-grams, then character n-grams.
+    /// A bucket may be emitted more than once; the feature vector is the sum.
+    /// Allocation: two small vectors per call.
     pub fn for_each(&self, normalized: &str, mut emit: impl FnMut(u32, f32)) {
+        self.word_grams(normalized, &mut emit);
+        self.char_grams(normalized, &mut emit);
+    }
+
+    /// The word n-grams of [`for_each`](Self::for_each); n > 1 also spans the sentence
+    /// boundaries.
+    fn word_grams(&self, normalized: &str, emit: &mut impl FnMut(u32, f32)) {
         let (wmin, wmax) = (
             usize::from(self.word_ngrams.0),
             usize::from(self.word_ngrams.1),
         );
-        let (cmin, cmax) = (
-            usize::from(self.char_ngrams.0),
-            usize::from(self.char_ngrams.1),
-        );
-
-        // Word n-grams; n > 1 also spans the sentence boundaries.
         if wmax > 0 {
             let mut tokens: Vec<&str> = Vec::with_capacity(32);
             tokens.push(START);
@@ -186,82 +212,67 @@ impl FeatureSettings {
                             }
                             h = fnv1a(h, token.as_bytes());
                         }
-                        let (bucket, sign) = self.bucket_and_sign(fmix64(h));
-                        emit(bucket, sign * scale);
-                    }
-                }
-            }
-        }
-
-        // Character n-grams over " text ", so word starts and ends are visible.
-        if cmax > 0 && !normalized.is_empty() {
-            if normalized.is_ascii() {
-                let mut padded = Vec::with_capacity(normalized.len() + 2);
-                padded.push(b' ');
-                padded.extend_from_slice(normalized.as_bytes());
-                padded.push(b' ');
-                self.ascii_char_ngrams(&padded, (cmin, cmax), &mut emit);
-                return;
-            }
-            let padded = format!(" {normalized} ");
-            let bytes = padded.as_bytes();
-            let mut bounds: Vec<u32> = Vec::with_capacity(padded.len() + 1);
-            bounds.extend(padded.char_indices().map(|(i, _)| i as u32));
-            bounds.push(padded.len() as u32);
-            let chars = bounds.len() - 1;
-            let count: usize = (cmin.max(1)..=cmax)
-                .map(|n| (chars + 1).saturating_sub(n))
-                .sum();
-            if count == 0 {
-                return;
-            }
-            let scale = 1.0 / (count as f32).sqrt();
-            let seed = fnv1a(FNV_OFFSET, b"c");
-            for start in 0..chars {
-                // One running hash per start position: the n-gram hash extends the
-                // (n-1)-gram's by one character.
-                let mut h = seed;
-                for n in 1..=cmax.min(chars - start) {
-                    let piece = &bytes[bounds[start + n - 1] as usize..bounds[start + n] as usize];
-                    h = fnv1a(h, piece);
-                    if n >= cmin {
-                        let (bucket, sign) = self.bucket_and_sign(fmix64(h));
-                        emit(bucket, sign * scale);
+                        let (bucket, value) = self.bucket_and_value(fmix64(h), scale);
+                        emit(bucket, value);
                     }
                 }
             }
         }
     }
 
-    /// The character n-grams of an ASCII `padded` text, exactly as `for_each` computes
-    /// them for any text (same n-grams, same order, same values), without the table of
-    /// character boundaries: in ASCII every character is one byte. Most chat is ASCII, and
-    /// this loop is most of the cost of scoring a sentence.
-    fn ascii_char_ngrams(
-        &self,
-        padded: &[u8],
-        (cmin, cmax): (usize, usize),
-        emit: &mut impl FnMut(u32, f32),
-    ) {
-        let chars = padded.len();
-        let count: usize = (cmin.max(1)..=cmax)
-            .map(|n| (chars + 1).saturating_sub(n))
-            .sum();
-        if count == 0 {
+    /// The character n-grams of [`for_each`](Self::for_each), taken over " text " so
+    /// that word starts and ends are visible. One FNV-1a hash per start character, extended
+    /// byte by byte and read off at each character boundary from the shortest n-gram to
+    /// the longest: the same hash as hashing each n-gram's bytes, for ASCII and any
+    /// other text alike.
+    fn char_grams(&self, normalized: &str, emit: &mut impl FnMut(u32, f32)) {
+        let padded = padded(normalized);
+        let Some(scale) = self.char_scale(&padded) else {
             return;
-        }
-        let scale = 1.0 / (count as f32).sqrt();
+        };
+        let (cmin, cmax) = (
+            usize::from(self.char_ngrams.0).max(1),
+            usize::from(self.char_ngrams.1),
+        );
         let seed = fnv1a(FNV_OFFSET, b"c");
-        for start in 0..chars {
+        for start in char_starts(&padded) {
             let mut h = seed;
-            for (n, &b) in padded[start..chars.min(start + cmax)].iter().enumerate() {
+            let mut chars = 0;
+            for (i, &b) in padded[start..].iter().enumerate() {
                 h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-                if n + 1 >= cmin {
-                    let (bucket, sign) = self.bucket_and_sign(fmix64(h));
-                    emit(bucket, sign * scale);
+                if padded
+                    .get(start + i + 1)
+                    .is_some_and(|&next| is_continuation(next))
+                {
+                    continue;
+                }
+                chars += 1;
+                if chars >= cmin {
+                    let (bucket, value) = self.bucket_and_value(fmix64(h), scale);
+                    emit(bucket, value);
+                }
+                if chars == cmax {
+                    break;
                 }
             }
         }
+    }
+
+    /// The scale of each character n-gram of `padded`: 1/√(number of character
+    /// n-grams), `None` when it has none.
+    fn char_scale(&self, padded: &[u8]) -> Option<f32> {
+        let (cmin, cmax) = (
+            usize::from(self.char_ngrams.0),
+            usize::from(self.char_ngrams.1),
+        );
+        if cmax == 0 || padded.len() <= 2 {
+            return None;
+        }
+        let chars = char_starts(padded).count();
+        let count: usize = (cmin.max(1)..=cmax)
+            .map(|n| (chars + 1).saturating_sub(n))
+            .sum();
+        (count > 0).then(|| 1.0 / (count as f32).sqrt())
     }
 
     /// The feature vector of `normalized` as sorted `(bucket, value)` pairs, one per
