@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use copydesk_core::knowledge::Lookup;
-use copydesk_core::synthetic::{self, MessageKind};
+use copydesk_core::synthetic::{self, MessageKind, WorstCase};
 use copydesk_core::{Desk, Outcome};
 use jiff::civil::Date;
 
@@ -618,9 +618,6 @@ fn typo_queries(topics: usize) -> Vec<String> {
 // Worst cases
 // ---------------------------------------------------------------------------------------
 
-/// Builds a worst-case message of about the given number of bytes.
-type MakeMessage<'a> = Box<dyn Fn(usize) -> String + 'a>;
-
 fn worst(args: &BenchArgs, path: &Path, today: Date) -> anyhow::Result<()> {
     println!(
         "\n== 4. Worst cases, one message each, with the {LARGE}-topic knowledge file \
@@ -629,77 +626,16 @@ fn worst(args: &BenchArgs, path: &Path, today: Date) -> anyhow::Result<()> {
     );
     let desk = desk_for(Some(path))?;
     let chat = synthetic::chat_messages(20_000, LARGE, args.seed);
-    let cases: Vec<(&str, MakeMessage)> = vec![
-        (
-            "chat messages run together",
-            Box::new(|bytes| {
-                let mut m = String::with_capacity(bytes + 400);
-                for (_, c) in chat.iter().cycle() {
-                    if m.len() >= bytes {
-                        break;
-                    }
-                    m.push_str(c);
-                    m.push(' ');
-                }
-                m
-            }),
-        ),
-        (
-            "'allegedly ' repeated",
-            Box::new(|bytes| "allegedly ".repeat(bytes / 10)),
-        ),
-        (
-            "'critics say ' repeated",
-            Box::new(|bytes| "critics say ".repeat(bytes / 12)),
-        ),
-        (
-            "'said ' repeated",
-            Box::new(|bytes| "said ".repeat(bytes / 5)),
-        ),
-        (
-            "'bribed ' repeated",
-            Box::new(|bytes| "bribed ".repeat(bytes / 7)),
-        ),
-        (
-            "nested “quotes” around a claim",
-            Box::new(|bytes| {
-                let n = bytes / 6;
-                format!("{}he lied{}", "\u{201c}".repeat(n), "\u{201d}".repeat(n))
-            }),
-        ),
-        (
-            "nested \"quotes\" around a claim",
-            Box::new(|bytes| {
-                let n = bytes / 4;
-                format!("{}he lied{}", "\" ".repeat(n), " \"".repeat(n))
-            }),
-        ),
-        (
-            "nested > reply quotes, 4 lines",
-            Box::new(|bytes| format!("{}the minister lied\n", "> ".repeat(bytes / 8)).repeat(4)),
-        ),
-        (
-            "nested **_~~`[markdown]`~~_**",
-            Box::new(|bytes| {
-                let n = bytes / 14;
-                format!(
-                    "{}the minister lied{}",
-                    "**_~~`[".repeat(n),
-                    "]`~~_**".repeat(n)
-                )
-            }),
-        ),
-    ];
     println!(
         "\n   {:<34} {:>10} {:>10} {:>10} {:>9} {:>10}",
         "message", "0.25 MB", "0.5 MB", "1 MB", "MB/s", "1MB/0.25MB"
     );
     let mut worst_ratio: f64 = 0.0;
-    for (label, make) in &cases {
+    for case in WorstCase::ALL {
         let mut times = Vec::new();
-        let mut line = format!("   {label:<34}");
+        let mut line = format!("   {:<34}", case.label());
         for bytes in [250_000, 500_000, 1_000_000] {
-            let message = make(bytes);
+            let message = case.message(bytes, &chat);
             // The fastest of the runs: a few milliseconds are too short for the CPU-time
             // counter (it advances with the scheduler tick), and the fastest wall-clock
             // run is the one least disturbed by other work on the machine.

@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use copydesk_core::model::Model;
-use copydesk_core::synthetic::{self, MessageKind};
+use copydesk_core::synthetic::{self, MessageKind, WorstCase};
 use copydesk_core::{Checker, KnowledgeBase};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -80,66 +80,17 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-/// Builds a worst-case message of about the given number of bytes.
-type MakeMessage<'a> = Box<dyn Fn(usize) -> String + 'a>;
-
-/// One message built by `make` at 0.25, 0.5 and 1 MB, checked against 10,000 topics:
-/// criterion's bytes per second should stay about the same across the three sizes.
+/// Each worst case at 0.25, 0.5 and 1 MB, checked against 10,000 topics: criterion's bytes
+/// per second should stay about the same across the three sizes.
 fn worst_cases(c: &mut Criterion) {
     let checker = Checker::default();
     let kb = knowledge(10_000);
     let chat = corpus();
-    let cases: Vec<(&str, MakeMessage)> = vec![
-        (
-            "chat-run-together",
-            Box::new(|bytes| {
-                let mut m = String::with_capacity(bytes + 400);
-                for (_, c) in chat.iter().cycle() {
-                    if m.len() >= bytes {
-                        break;
-                    }
-                    m.push_str(c);
-                    m.push(' ');
-                }
-                m
-            }),
-        ),
-        (
-            "allegedly-repeated",
-            Box::new(|bytes| "allegedly ".repeat(bytes / 10)),
-        ),
-        (
-            "critics-say-repeated",
-            Box::new(|bytes| "critics say ".repeat(bytes / 12)),
-        ),
-        (
-            "nested-curly-quotes",
-            Box::new(|bytes| {
-                let n = bytes / 6;
-                format!("{}he lied{}", "\u{201c}".repeat(n), "\u{201d}".repeat(n))
-            }),
-        ),
-        (
-            "nested-reply-quotes",
-            Box::new(|bytes| format!("{}the minister lied\n", "> ".repeat(bytes / 8)).repeat(4)),
-        ),
-        (
-            "nested-markdown",
-            Box::new(|bytes| {
-                let n = bytes / 14;
-                format!(
-                    "{}the minister lied{}",
-                    "**_~~`[".repeat(n),
-                    "]`~~_**".repeat(n)
-                )
-            }),
-        ),
-    ];
-    for (name, make) in &cases {
-        let mut group = c.benchmark_group(format!("worst/{name}"));
+    for case in WorstCase::ALL {
+        let mut group = c.benchmark_group(format!("worst/{}", case.slug()));
         group.sample_size(10);
         for bytes in [250_000, 500_000, 1_000_000] {
-            let message = make(bytes);
+            let message = case.message(bytes, &chat);
             group.throughput(Throughput::Bytes(message.len() as u64));
             group.bench_with_input(BenchmarkId::from_parameter(bytes), &message, |b, m| {
                 b.iter(|| checker.check(&kb, black_box(m)).sentences.len())
