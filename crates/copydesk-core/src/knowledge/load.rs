@@ -144,7 +144,8 @@ fn read_whole<'t>(origin: &'t str, text: &'t str) -> Result<Reader<'t>, LocatedE
 /// toml lexes the whole input into a token list and builds the whole tree before handing
 /// any of it over; for ten thousand topics that is tens of megabytes of short-lived memory,
 /// and page faults and cache misses then cost more than parsing. Pieces split at lines
-/// that are exactly a `[[topic]]` header stay small and in cache.
+/// that are exactly a `[[topic]]` header stay small and in cache, and can be parsed on
+/// several threads (see [`parse_in_order`]) while this one reads them.
 ///
 /// A piece must mean what it means in the whole file, so this gives up (returns `None`) on
 /// any syntax error (a header line inside a multi-line string makes the piece before it
@@ -155,8 +156,8 @@ fn read_in_pieces<'t>(origin: &'t str, text: &'t str) -> Option<Reader<'t>> {
     let mut bounds = topic_header_offsets(text);
     bounds.insert(0, 0);
     bounds.push(text.len());
-    for (i, piece) in bounds.windows(2).enumerate() {
-        let (document, syntax_errors) = DeTable::parse_recoverable(&text[piece[0]..piece[1]]);
+    let pieces: Vec<&str> = bounds.windows(2).map(|b| &text[b[0]..b[1]]).collect();
+    let complete = parse_in_order(&pieces, |i, (document, syntax_errors)| {
         let root = document.get_ref();
         let has_topic = root.get("topic").is_some();
         let same_meaning = if i == 0 {
@@ -165,13 +166,61 @@ fn read_in_pieces<'t>(origin: &'t str, text: &'t str) -> Option<Reader<'t>> {
             has_topic && root.len() == 1
         };
         if !syntax_errors.is_empty() || !same_meaning {
-            return None;
+            return false;
         }
-        reader.p.set_base(piece[0]);
+        reader.p.set_base(bounds[i]);
         reader.read(&document);
-    }
+        true
+    });
     reader.p.set_base(0);
-    Some(reader)
+    complete.then_some(reader)
+}
+
+/// A piece of the file as toml parsed it, with its syntax errors.
+type Parsed<'t> = (Spanned<DeTable<'t>>, Vec<toml::de::Error>);
+
+/// Pieces below which threads cost more than they save (a thousand-topic file parses in
+/// about 20 ms on one thread).
+const PIECES_PER_THREAD: usize = 2_000;
+
+/// Parses `pieces` and hands each to `read(index, parsed)` on this thread, in order,
+/// until `read` returns `false`; returns whether every piece was read.
+///
+/// With more than one CPU and enough pieces, worker threads parse (toml's parse is most
+/// of the cost of loading a large file) while this thread reads: worker `w` parses pieces
+/// `w`, `w + n`, … into a short queue, so memory stays bounded and the order is kept.
+/// Stopping early drops the queues, which stops the workers.
+fn parse_in_order<'t>(pieces: &[&'t str], mut read: impl FnMut(usize, Parsed<'t>) -> bool) -> bool {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cpus.min(pieces.len() / PIECES_PER_THREAD).min(8);
+    if workers < 2 {
+        return pieces
+            .iter()
+            .enumerate()
+            .all(|(i, piece)| read(i, DeTable::parse_recoverable(piece)));
+    }
+    std::thread::scope(|scope| {
+        let queues: Vec<_> = (0..workers)
+            .map(|w| {
+                let (queue, parsed) = std::sync::mpsc::sync_channel::<Parsed<'t>>(32);
+                scope.spawn(move || {
+                    for piece in pieces.iter().skip(w).step_by(workers) {
+                        if queue.send(DeTable::parse_recoverable(piece)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                parsed
+            })
+            .collect();
+        (0..pieces.len()).all(|i| {
+            // A worker that died (a panic inside toml) ends the fast path; the whole-file
+            // parse then runs on this thread.
+            queues[i % workers]
+                .recv()
+                .is_ok_and(|parsed| read(i, parsed))
+        })
+    })
 }
 
 /// Byte offsets of the lines that are exactly `[[topic]]`, optionally followed by
@@ -1060,6 +1109,44 @@ updated = 2025-03-01
                 "k.toml:36:8: slug \"docks\" is already a name of topic \"harbour-strike\" (line 4); slugs and aliases must be unique across topics, ignoring case",
                 "k.toml:37:9: \"title\" in topic is empty; write a value or remove the line",
             ]
+        );
+    }
+
+    /// Problems as the whole-document parse reports them, the reference for the pieces.
+    fn problems_of_whole(text: &str) -> Vec<String> {
+        let errors = match read_whole("k.toml", text) {
+            Ok(reader) => reader.p.into_errors(),
+            Err(errors) => errors,
+        };
+        errors.0.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_on_several_threads_reports_what_the_whole_file_does() {
+        // Enough topics for two or more parsing threads where there are CPUs for them.
+        let topics = PIECES_PER_THREAD * 2 + 50;
+        let text = crate::synthetic::knowledge_text(topics);
+        let last = crate::synthetic::topic_slug(topics - 1);
+        let first = crate::synthetic::topic_slug(0);
+        let broken = text
+            .replacen(
+                &format!("slug = \"{last}\""),
+                &format!("slug = \"{first}\""),
+                1,
+            )
+            .replacen("title = \"The ", "title = \"\"\nx = \"The ", 1);
+        let found = problems(&broken);
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert_eq!(found, problems_of_whole(&broken));
+        assert!(KnowledgeBase::parse("k.toml", &text).is_ok());
+
+        // A syntax error late in the file falls back to the whole-file parse.
+        let garbled = format!("{text}[[topic]]\nslug = \"unterminated\n");
+        let found = problems(&garbled);
+        assert_eq!(found, problems_of_whole(&garbled));
+        assert!(
+            found[0].starts_with(&format!("k.toml:{}:", garbled.lines().count())),
+            "{found:?}"
         );
     }
 
