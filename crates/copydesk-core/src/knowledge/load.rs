@@ -20,8 +20,7 @@
 //!
 //! Every problem is collected, not just the first: an editor fixing the file sees them all.
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use toml::Spanned;
 use toml::de::DeTable;
 
@@ -267,7 +266,7 @@ fn one_line(message: &str) -> String {
 #[derive(Default)]
 struct NameRegistry {
     /// Normalised name -> index into `firsts`.
-    names: HashMap<String, usize>,
+    names: FxHashMap<String, usize>,
     /// For each name: its topic and where it was written.
     firsts: Vec<(usize, Span)>,
     /// How to refer to each topic in messages, by topic index.
@@ -314,7 +313,7 @@ impl NameRegistry {
     }
 
     /// Normalised name -> topic index.
-    fn into_map(self) -> HashMap<String, usize> {
+    fn into_map(self) -> FxHashMap<String, usize> {
         let mut names = self.names;
         for first in names.values_mut() {
             *first = self.firsts[*first].0;

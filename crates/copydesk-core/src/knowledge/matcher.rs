@@ -6,7 +6,7 @@
 //! work after that depends on which terms the text contains and how many allegations are
 //! anchored on them (see `Matcher`), never on a scan over every allegation.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 use std::ops::Range;
 
@@ -189,10 +189,10 @@ impl Matcher {
     /// Builds the automaton. Terms that do not parse are skipped; the loader has already
     /// reported them.
     pub(super) fn new(topics: &[Topic]) -> Result<Matcher, String> {
-        let mut pattern_ids: HashMap<String, u32> = HashMap::new();
+        let mut pattern_ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut patterns: Vec<String> = Vec::new();
         // Most terms ("russia*", "smuggl*") recur across allegations: parse each once.
-        let mut parsed: HashMap<&str, (Vec<u32>, bool)> = HashMap::new();
+        let mut parsed: FxHashMap<&str, (Vec<u32>, bool)> = FxHashMap::default();
         let mut known = Vec::new();
         let mut group_starts = vec![0u32];
         let mut terms: Vec<TermRef> = Vec::new();

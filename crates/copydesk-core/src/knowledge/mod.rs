@@ -19,7 +19,7 @@ pub use matcher::AllegationHit;
 pub struct KnowledgeBase {
     topics: Vec<Topic>,
     /// Lowercased slug or alias -> index into `topics`.
-    names: std::collections::HashMap<String, usize>,
+    names: rustc_hash::FxHashMap<String, usize>,
     /// Short content hash of the source text, shown in answers so editors know which
     /// version of the file answered.
     version: String,

@@ -11,7 +11,7 @@
 //! "russia-", or end in "-2024"), rules most of those out by length and character set,
 //! and computes the real distance only for the rest.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// The form every slug, alias and query is compared in: trimmed, lowercase, with runs of
 /// spaces, underscores and hyphens turned into a single hyphen. `"Bulgaria  Schengen"`,
@@ -194,7 +194,7 @@ pub(super) struct Suggester {
 }
 
 impl Suggester {
-    pub(super) fn new(names: &HashMap<String, usize>) -> Self {
+    pub(super) fn new(names: &FxHashMap<String, usize>) -> Self {
         let mut sorted: Vec<(&str, usize)> = names.iter().map(|(n, &t)| (n.as_str(), t)).collect();
         sorted.sort_unstable();
         let mut text = String::with_capacity(sorted.iter().map(|(n, _)| n.len()).sum());
@@ -529,7 +529,7 @@ mod tests {
                 .map(|_| alphabet[(next(state) % alphabet.len() as u64) as usize])
                 .collect()
         };
-        let names: HashMap<String, usize> = (0..300)
+        let names: FxHashMap<String, usize> = (0..300)
             .map(|i| (random_word(&mut state, 3 + i % 9), i))
             .collect();
         let s = Suggester::new(&names);
