@@ -213,8 +213,8 @@ fn parse_in_order<'t>(pieces: &[&'t str], mut read: impl FnMut(usize, Parsed<'t>
             })
             .collect();
         (0..pieces.len()).all(|i| {
-            // A worker that died (a panic inside toml) ends the fast path; the whole-file
-            // parse then runs on this thread.
+            // Only a panic inside toml can end a worker early; the scope then re-raises
+            // it, as the same panic would surface on one thread.
             queues[i % workers]
                 .recv()
                 .is_ok_and(|parsed| read(i, parsed))
