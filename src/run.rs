@@ -178,12 +178,21 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
 /// or SIGTERM (exit 0). Configuration problems exit 2 before anything touches the network.
 pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
     let config = crate::config::Config::load(&args.config)?;
+    let started = std::time::Instant::now();
     let reloader = crate::reload::Reloader::from_files(
         config.bot.knowledge.clone(),
         config.bot.lexicons.clone(),
         config.bot.model.clone(),
         config.bot.prefix.clone(),
     )?;
+    let desk = reloader.desk();
+    tracing::info!(
+        version = desk.knowledge().version(),
+        topics = desk.knowledge().topics().len(),
+        took_ms = started.elapsed().as_millis() as u64,
+        "knowledge and lexicons loaded"
+    );
+    drop(desk);
     crate::connectors::matrix::run(config, reloader)?;
     Ok(Status::Success)
 }

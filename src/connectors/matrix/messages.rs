@@ -198,10 +198,7 @@ async fn on_new_message(
             let content = outgoing::answer(&reply, event);
             let answer = outgoing::send(room, content).await?;
             bot.ops.answered(command);
-            // From the homeserver receiving the command to it accepting the answer: the
-            // bot's share of the latency a journalist sees (its sync, its work, its send).
-            let since_sent_ms = u64::from(MilliSecondsSinceUnixEpoch::now().0)
-                .saturating_sub(u64::from(event.origin_server_ts.0));
+            let since_sent_ms = since_sent_ms(event);
             tracing::info!(command, %answer, since_sent_ms, "answered");
         }
         Outcome::Checked { report, .. } if mode.checks_messages() => {
@@ -211,7 +208,7 @@ async fn on_new_message(
                 sender: event.sender.clone(),
                 thread: outgoing::thread_of(event).cloned(),
             };
-            warn(bot, room, &offending, body, report, mode, &event.event_id).await?;
+            warn(bot, room, &offending, body, report, mode, event).await?;
         }
         Outcome::Checked { .. } | Outcome::Ignored => {}
     }
@@ -259,7 +256,7 @@ async fn on_edit(
         Outcome::Answer { .. } | Outcome::Ignored => MessageReport::default(),
     };
     let Some(existing) = existing else {
-        return warn(bot, room, &offending, body, report, mode, &edit.event_id).await;
+        return warn(bot, room, &offending, body, report, mode, edit).await;
     };
     let already =
         bot.memory()
@@ -366,8 +363,17 @@ impl Offending {
     }
 }
 
+/// From the homeserver receiving `event` to now, in milliseconds: logged when the bot
+/// has answered or warned, it is the bot's share of the latency a reader sees (its sync,
+/// its work, its send).
+fn since_sent_ms(event: &OriginalSyncRoomMessageEvent) -> u64 {
+    u64::from(MilliSecondsSinceUnixEpoch::now().0)
+        .saturating_sub(u64::from(event.origin_server_ts.0))
+}
+
 /// Posts a warning about `offending` (in its thread, or in the editors' room) unless
-/// every allegation in it was already warned about in the same thread.
+/// every allegation in it was already warned about in the same thread. `trigger` is the
+/// event acted on: the message itself, or the edit that made it need a warning.
 async fn warn(
     bot: &Bot,
     room: &Room,
@@ -375,7 +381,7 @@ async fn warn(
     body: &str,
     report: MessageReport,
     mode: Mode,
-    acted_on: &EventId,
+    trigger: &OriginalSyncRoomMessageEvent,
 ) -> anyhow::Result<()> {
     let already = bot.memory().warned_in_thread(
         room.room_id(),
@@ -399,7 +405,7 @@ async fn warn(
         .map(|a| allegation_key(&a.topic, &a.id))
         .collect();
 
-    bot.acting_on(acted_on)?;
+    bot.acting_on(&trigger.event_id)?;
     let (posted_in, warning) = match mode {
         Mode::Warn => {
             let content = outgoing::warning(&reply, offending.reply_metadata());
@@ -435,6 +441,7 @@ async fn warn(
         %warning,
         posted_in = %posted_in.room_id(),
         verdict = report.verdict().as_str(),
+        since_sent_ms = since_sent_ms(trigger),
         "warned"
     );
     bot.ops.warned(crate::operations::PostedWarning {
