@@ -2,10 +2,11 @@
 //!
 //! ```text
 //! cargo build --release
-//! cargo run --release --example latency -- [--commands N] [--rooms R]
+//! cargo run --release --example latency -- [--commands N] [--rooms R] [--synapse-on-disk]
 //! ```
 //!
-//! Starts a throwaway Synapse (scripts/synapse, as the tests do) unless
+//! Starts a throwaway Synapse (scripts/synapse, as the tests do; its database in
+//! /dev/shm unless `--synapse-on-disk`, see `measure::SynapseStorage`) unless
 //! `COPYDESK_TEST_HOMESERVER` points at one, registers a bot and two users, puts all three
 //! in R rooms (default 20) and starts the release build of the bot (`target/release/
 //! copydesk`). Then, N times (default 100), alternating between the rooms:
@@ -16,6 +17,23 @@
 //!
 //! Prints p50/p90/p99 for both, the ratio of the medians, and the bot's peak RSS
 //! (`VmHWM` from /proc) while it is joined to the R rooms.
+//!
+//! ## Start-up (issue 4, item 6)
+//!
+//! ```text
+//! cargo run --release --example latency -- --start-up [--topics 10000] [--starts 5] [--rooms R]
+//! ```
+//!
+//! The bot gets a generated knowledge file of T topics (`copydesk_core::synthetic`,
+//! default 10,000) and starts once (logging in, skipping the backlog, joining R rooms,
+//! answering one command), then is stopped. Then, S times (default 5): alice sends
+//! `!context <a topic of the file>` while the bot is down, the bot is started again on the
+//! same `data_dir` (an existing store and session), and the time from spawning the process
+//! to alice's sync delivering the answer is taken. The bot's log splits it (session
+//! restored, running, answered). Next to it, measured each time with the bot stopped and
+//! its access token: Synapse's own time for the bot account's initial sync (no `since`,
+//! the bot's filter: 50 events per room, members lazy-loaded) and for an incremental
+//! sync right after, and alice → bob round trips.
 
 #[path = "../tests/support/bot.rs"]
 mod bot;
@@ -28,7 +46,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bot::{BotAccount, BotSettings, wait_for_join};
-use measure::{OwnSynapse, percentile, release_binary};
+use copydesk_core::synthetic;
+use matrix_sdk::ruma::OwnedRoomId;
+use measure::{OwnSynapse, SynapseStorage, logged_ms, percentile, release_binary, strip_ansi};
 use support::{Homeserver, TestClient};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,21 +56,46 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 struct Args {
     commands: usize,
     rooms: usize,
+    /// Measure start-up instead of answers (`--start-up`).
+    start_up: bool,
+    topics: usize,
+    starts: usize,
+    storage: SynapseStorage,
 }
 
 fn args() -> Args {
     let mut args = Args {
         commands: 100,
         rooms: 20,
+        start_up: false,
+        topics: 10_000,
+        starts: 5,
+        storage: SynapseStorage::Memory,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--start-up" => {
+                args.start_up = true;
+                continue;
+            }
+            "--synapse-on-disk" => {
+                args.storage = SynapseStorage::Disk;
+                continue;
+            }
+            _ => {}
+        }
         let value = it.next().and_then(|v| v.parse().ok());
         match (arg.as_str(), value) {
             ("--commands", Some(n)) => args.commands = n,
             ("--rooms", Some(n)) if n > 0 => args.rooms = n,
+            ("--topics", Some(n)) if n > 0 => args.topics = n,
+            ("--starts", Some(n)) if n > 0 => args.starts = n,
             _ => {
-                eprintln!("usage: latency [--commands N] [--rooms R]");
+                eprintln!(
+                    "usage: latency [--commands N] [--rooms R] [--synapse-on-disk]\n       \
+                     latency --start-up [--topics T] [--starts S] [--rooms R] [--synapse-on-disk]"
+                );
                 std::process::exit(2);
             }
         }
@@ -76,25 +121,6 @@ fn summary(name: &str, samples: &mut [Duration]) -> Duration {
     p50
 }
 
-/// A log line without its terminal colour codes.
-fn strip_ansi(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // ESC [ … final byte (a letter)
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn proc_status(pid: u32, key: &str) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -111,13 +137,18 @@ fn main() {
     let binary = release_binary();
     let _synapse = std::env::var_os("COPYDESK_TEST_HOMESERVER")
         .is_none()
-        .then(|| OwnSynapse::start("copydesk-latency."));
+        .then(|| OwnSynapse::start("copydesk-latency.", args.storage));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(measure(args, &binary));
+        .block_on(async {
+            match args.start_up {
+                true => start_up(args, &binary).await,
+                false => measure(args, &binary).await,
+            }
+        });
 }
 
 async fn measure(args: Args, binary: &Path) {
@@ -130,15 +161,7 @@ async fn measure(args: Args, binary: &Path) {
         autojoin_users: vec![alice.user_id.clone()],
         ..Default::default()
     });
-    let mut rooms = Vec::new();
-    for i in 0..args.rooms {
-        let invite = [account.user_id.clone(), bob.user_id.clone()];
-        let room = alice
-            .create_room(&format!("room {i}"), false, &invite)
-            .await;
-        bob.join(&room).await;
-        rooms.push(room);
-    }
+    let rooms = create_rooms(&alice, &bob, &account, args.rooms).await;
     let started = Instant::now();
     let process = account.start_binary(binary);
     for room in &rooms {
@@ -155,13 +178,13 @@ async fn measure(args: Args, binary: &Path) {
     // Warm up both paths (connections, caches) before measuring.
     for room in rooms.iter().take(3) {
         round_trip(&alice, &bob, room).await;
-        bot_answer(&alice, &bot, room).await;
+        bot_answer(&alice, &bot, room, "!context bulgaria").await;
     }
     let (mut plain, mut answers) = (Vec::new(), Vec::new());
     for i in 0..args.commands {
         let room = &rooms[i % rooms.len()];
         plain.push(round_trip(&alice, &bob, room).await);
-        answers.push(bot_answer(&alice, &bot, room).await);
+        answers.push(bot_answer(&alice, &bot, room, "!context bulgaria").await);
     }
     println!();
     let rt = summary("synapse send→sync (2 users)", &mut plain);
@@ -170,17 +193,7 @@ async fn measure(args: Args, binary: &Path) {
         "bot p50 / round-trip p50     {:.2}× (target ≤ 2.2×)",
         answer.as_secs_f64() / rt.as_secs_f64()
     );
-    let mut in_bot: Vec<Duration> = process
-        .log()
-        .lines()
-        .map(strip_ansi)
-        .filter(|line| line.contains(" answered "))
-        .filter_map(|line| {
-            let value = line.split("since_sent_ms=").nth(1)?;
-            let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok().map(Duration::from_millis)
-        })
-        .collect();
+    let mut in_bot = logged_ms(&process.log(), " answered ", "since_sent_ms");
     if !in_bot.is_empty() {
         summary("  of which command→answer", &mut in_bot);
         println!("  (at the homeserver: the bot's sync, its work and its send)");
@@ -213,9 +226,10 @@ async fn bot_answer(
     alice: &TestClient,
     bot: &matrix_sdk::ruma::UserId,
     room: &matrix_sdk::ruma::RoomId,
+    command: &str,
 ) -> Duration {
     let start = Instant::now();
-    let command = alice.send_text(room, "!context bulgaria").await;
+    let command = alice.send_text(room, command).await;
     alice
         .wait_for(room, TIMEOUT, |m| {
             m.sender == bot && m.in_reply_to.as_ref() == Some(&command)
@@ -223,4 +237,176 @@ async fn bot_answer(
         .await
         .expect("the bot answers");
     start.elapsed()
+}
+
+/// `count` rooms of alice's with bob in them and the bot invited.
+async fn create_rooms(
+    alice: &TestClient,
+    bob: &TestClient,
+    account: &BotAccount,
+    count: usize,
+) -> Vec<OwnedRoomId> {
+    let mut rooms = Vec::new();
+    for i in 0..count {
+        let invite = [account.user_id.clone(), bob.user_id.clone()];
+        let room = alice
+            .create_room(&format!("room {i}"), false, &invite)
+            .await;
+        bob.join(&room).await;
+        rooms.push(room);
+    }
+    rooms
+}
+
+/// Start-up with an existing store and a large knowledge file: process start to the
+/// first answer seen by a client, next to Synapse's own sync times for the bot account.
+async fn start_up(args: Args, binary: &Path) {
+    let hs = Homeserver::from_env().expect("a homeserver");
+    let alice = hs.new_client("alice").await;
+    let bob = hs.new_client("bob").await;
+    let account = BotAccount::register(&hs).await;
+    // In a folder of its own: the bot watches the knowledge file's folder, and its log
+    // is written beside config.toml.
+    let knowledge = account.dir().join("knowledge").join("knowledge.toml");
+    std::fs::create_dir_all(knowledge.parent().expect("a folder")).expect("knowledge folder");
+    let text = synthetic::knowledge_text(args.topics);
+    std::fs::write(&knowledge, &text).expect("writing the knowledge file");
+    println!(
+        "knowledge file: {} topics, {:.1} MB",
+        args.topics,
+        text.len() as f64 / 1e6
+    );
+    account.configure(&BotSettings {
+        autojoin_users: vec![alice.user_id.clone()],
+        knowledge: Some(knowledge),
+        ..Default::default()
+    });
+    let rooms = create_rooms(&alice, &bob, &account, args.rooms).await;
+    let bot = account.user_id.clone();
+    let topic = |i: usize| synthetic::topic_slug(i * 7919 % args.topics);
+
+    // The first start logs in, skips the backlog, joins every room and answers once;
+    // after it the data_dir holds a session, a store and the sync position.
+    let started = Instant::now();
+    let mut process = account.start_binary(binary);
+    for room in &rooms {
+        wait_for_join(&alice, room, &bot).await;
+    }
+    let first = bot_answer(&alice, &bot, &rooms[0], &format!("!context {}", topic(0))).await;
+    println!(
+        "first start: joined {} rooms in {:.1} s, answered in {:.0} ms",
+        rooms.len(),
+        started.elapsed().as_secs_f64(),
+        ms(first)
+    );
+    assert!(process.stop().await.success(), "the bot stops cleanly");
+
+    let (mut answers, mut initial_syncs, mut incremental_syncs, mut round_trips) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    println!();
+    println!(
+        "start  answer seen │ knowledge  session restored  running  answer sent (since spawn, from the bot's log)"
+    );
+    for n in 1..=args.starts {
+        let room = &rooms[n % rooms.len()];
+        // Sent while the bot is down: the restarted bot's first sync brings it.
+        let command = alice
+            .send_text(room, &format!("!context {}", topic(n)))
+            .await;
+        let log_before = account.log().len();
+        let spawned = jiff::Timestamp::now();
+        let start = Instant::now();
+        let mut process = account.start_binary(binary);
+        alice
+            .wait_for(room, TIMEOUT, |m| {
+                m.sender == bot && m.in_reply_to.as_ref() == Some(&command)
+            })
+            .await
+            .expect("the restarted bot answers");
+        let answer = start.elapsed();
+        assert!(process.stop().await.success(), "the bot stops cleanly");
+        let log = account.log();
+        let log = &log[log_before..];
+        let at = |needle: &str| {
+            milestone(log, needle, spawned)
+                .map_or_else(|| "?".to_owned(), |d| format!("{:.0} ms", ms(d)))
+        };
+        println!(
+            "{n:>5}  {:>8.0} ms │ {:>9}  {:>16}  {:>7}  {:>11}",
+            ms(answer),
+            at("knowledge and lexicons loaded"),
+            at("restored the saved session"),
+            at("copydesk is running"),
+            at(" answered"),
+        );
+        answers.push(answer);
+
+        // Synapse's share, measured while the bot is stopped.
+        let (initial, incremental) = synapse_sync(&hs, &account).await;
+        initial_syncs.push(initial);
+        incremental_syncs.push(incremental);
+        for _ in 0..3 {
+            round_trips.push(round_trip(&alice, &bob, room).await);
+        }
+    }
+    println!();
+    let answer = summary("start → answer seen", &mut answers);
+    let initial = summary("synapse initial sync (bot)", &mut initial_syncs);
+    summary("synapse incremental sync", &mut incremental_syncs);
+    summary("synapse send→sync (2 users)", &mut round_trips);
+    println!(
+        "start → answer p50 minus Synapse's initial sync p50: {:.0} ms (target ≤ 1000 ms)",
+        ms(answer.saturating_sub(initial))
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// When the first log line containing `needle` was written, counted from `since`. Log
+/// lines start with an RFC 3339 timestamp (the default text format).
+fn milestone(log: &str, needle: &str, since: jiff::Timestamp) -> Option<Duration> {
+    let line = log.lines().map(strip_ansi).find(|l| l.contains(needle))?;
+    let at: jiff::Timestamp = line.split_whitespace().next()?.parse().ok()?;
+    Duration::try_from(at.duration_since(since)).ok()
+}
+
+/// How long Synapse takes to answer the bot account's initial sync (no `since`, the
+/// bot's own filter) and then an incremental sync from it, using the bot's access token.
+async fn synapse_sync(hs: &Homeserver, account: &BotAccount) -> (Duration, Duration) {
+    let session: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(account.dir().join("data/session.json")).expect("the bot's session.json"),
+    )
+    .expect("session.json is JSON");
+    let token = session["session"]["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    let http = matrix_sdk::reqwest::Client::new();
+    let url = format!("{}/_matrix/client/v3/sync", hs.url);
+    let filter = r#"{"room":{"state":{"lazy_load_members":true},"timeline":{"limit":50,"lazy_load_members":true}}}"#;
+    let sync = |since: Option<String>| {
+        let mut query = vec![("filter", filter.to_owned()), ("timeout", "0".to_owned())];
+        query.extend(since.map(|s| ("since", s)));
+        let url = matrix_sdk::reqwest::Url::parse_with_params(&url, &query).expect("sync URL");
+        let request = http.get(url).bearer_auth(&token);
+        async move {
+            let start = Instant::now();
+            let response = request.send().await.expect("sync request");
+            assert!(
+                response.status().is_success(),
+                "sync: {}",
+                response.status()
+            );
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.bytes().await.expect("sync body"))
+                    .expect("sync JSON");
+            let next = body["next_batch"].as_str().map(str::to_owned);
+            (start.elapsed(), next)
+        }
+    };
+    let (initial, next) = sync(None).await;
+    let (incremental, _) = sync(next).await;
+    (initial, incremental)
 }

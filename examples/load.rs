@@ -5,9 +5,11 @@
 //! ```text
 //! cargo build --release
 //! cargo run --release --example load -- [--rate 50] [--seconds 60] [--rooms 20] [--senders 4]
+//!     [--quiet-senders] [--synapse-on-disk]
 //! ```
 //!
-//! Starts a throwaway Synapse (scripts/synapse, as the tests do) unless
+//! Starts a throwaway Synapse (scripts/synapse, as the tests do; its database in /dev/shm
+//! unless `--synapse-on-disk`, see `measure::SynapseStorage`) unless
 //! `COPYDESK_TEST_HOMESERVER` points at one. Registers the bot, a watcher and the senders,
 //! puts them all in the rooms, starts the release build of the bot in `warn` mode with the
 //! embedded knowledge file and model, and then sends `rate` messages a second for
@@ -19,7 +21,15 @@
 //! Reported: send→seen-by-watcher (the homeserver's round trip) and send→warning-seen
 //! latencies, whether each expected warning came exactly once (and no other), whether
 //! latency grew over the run or warnings trailed after it (backlog), and the bot's RSS
-//! after joining and at the end.
+//! after joining and at the end. From the bot's log: message→warning accepted by the
+//! homeserver (`since_sent_ms`, the bot's share: its sync, its work, its send), and its
+//! WARN and ERROR lines by message.
+//!
+//! Every user syncs, as people's clients would, so the homeserver does the work of six
+//! clients in each room. `--quiet-senders` stops the senders' syncs once they have joined
+//! (they only send), which leaves the homeserver the watcher's and the bot's syncs: on a
+//! small machine, where the homeserver saturates first, it shows how far the bot itself
+//! keeps up.
 
 #[path = "../tests/support/bot.rs"]
 mod bot;
@@ -39,7 +49,9 @@ use copydesk_core::{Outcome, synthetic};
 use matrix_sdk::room::Room;
 use matrix_sdk::ruma::events::room::message::{OriginalSyncRoomMessageEvent, Relation};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
-use measure::{OwnSynapse, percentile, release_binary};
+use measure::{
+    OwnSynapse, SynapseStorage, logged_ms, percentile, release_binary, warnings_by_message,
+};
 use support::{Homeserver, TestClient};
 
 /// How long after the last send to wait for trailing warnings.
@@ -50,6 +62,8 @@ struct Args {
     seconds: u32,
     rooms: usize,
     senders: usize,
+    quiet_senders: bool,
+    storage: SynapseStorage,
 }
 
 fn args() -> Args {
@@ -58,9 +72,22 @@ fn args() -> Args {
         seconds: 60,
         rooms: 20,
         senders: 4,
+        quiet_senders: false,
+        storage: SynapseStorage::Memory,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--quiet-senders" => {
+                args.quiet_senders = true;
+                continue;
+            }
+            "--synapse-on-disk" => {
+                args.storage = SynapseStorage::Disk;
+                continue;
+            }
+            _ => {}
+        }
         let value: Option<u32> = it.next().and_then(|v| v.parse().ok());
         match (arg.as_str(), value) {
             ("--rate", Some(n)) if n > 0 => args.rate = n,
@@ -68,7 +95,10 @@ fn args() -> Args {
             ("--rooms", Some(n)) if n > 0 => args.rooms = n as usize,
             ("--senders", Some(n)) if n > 0 => args.senders = n as usize,
             _ => {
-                eprintln!("usage: load [--rate N] [--seconds S] [--rooms R] [--senders K]");
+                eprintln!(
+                    "usage: load [--rate N] [--seconds S] [--rooms R] [--senders K] \
+                     [--quiet-senders] [--synapse-on-disk]"
+                );
                 std::process::exit(2);
             }
         }
@@ -81,7 +111,7 @@ fn main() {
     let binary = release_binary();
     let _synapse = std::env::var_os("COPYDESK_TEST_HOMESERVER")
         .is_none()
-        .then(|| OwnSynapse::start("copydesk-load."));
+        .then(|| OwnSynapse::start("copydesk-load.", args.storage));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -183,6 +213,11 @@ async fn run(args: Args, binary: &Path) {
         }
         rooms.push(room);
     }
+    if args.quiet_senders {
+        for sender in &senders {
+            sender.stop_syncing();
+        }
+    }
 
     let seen = Arc::new(Mutex::new(Seen::default()));
     {
@@ -220,12 +255,18 @@ async fn run(args: Args, binary: &Path) {
     );
 
     println!(
-        "sending {total} messages: {} a second for {} s, {} senders, {} rooms, a third needing a warning",
+        "sending {total} messages: {} a second for {} s, {} senders{}, {} rooms, a third needing a warning",
         args.rate,
         args.seconds,
         senders.len(),
+        if args.quiet_senders {
+            " (not syncing)"
+        } else {
+            ""
+        },
         rooms.len()
     );
+    let log_at_start = account.log().len();
     let synapse_pid = std::env::var_os("COPYDESK_TEST_SYNAPSE_DIR").and_then(|dir| {
         std::fs::read_to_string(Path::new(&dir).join("homeserver.pid"))
             .ok()?
@@ -278,6 +319,20 @@ async fn run(args: Args, binary: &Path) {
         );
     }
     let log = account.log();
+    let mut in_bot = logged_ms(&log[log_at_start..], " warned ", "since_sent_ms");
+    summary("  of which sent→warning accepted", &mut in_bot);
+    println!(
+        "  (from the bot's log: the homeserver receiving the message to it accepting the warning)"
+    );
+    let noise = warnings_by_message(&log);
+    println!(
+        "bot log: {} WARN/ERROR lines{}",
+        noise.iter().map(|(n, _)| n).sum::<usize>(),
+        if noise.is_empty() { "" } else { ":" }
+    );
+    for (n, message) in noise.iter().take(8) {
+        println!("  {n:>5}  {message}");
+    }
     let kept = std::env::temp_dir().join("copydesk-load-bot.log");
     if std::fs::write(&kept, &log).is_ok() {
         println!("bot log: {}", kept.display());
@@ -337,13 +392,17 @@ fn report(
     let seen = seen.lock().expect("seen lock");
     let mut round_trips = Vec::new();
     let mut warnings = Vec::new();
-    // Warning latency by when the message was sent, for the backlog check.
+    // Warning latency and round trip by when the message was sent, for the backlog check.
     let mut by_time: Vec<(Duration, Duration)> = Vec::new();
+    let mut round_trips_by_time: Vec<(Duration, Duration)> = Vec::new();
     let (mut missing, mut duplicated, mut unexpected, mut unseen) = (0, 0, 0, 0);
     let mut last_warning: Option<Instant> = None;
     for s in sent {
         match seen.arrived.get(&s.event_id) {
-            Some(&at) => round_trips.push(at - s.started),
+            Some(&at) => {
+                round_trips.push(at - s.started);
+                round_trips_by_time.push((s.started - load_start, at - s.started));
+            }
             None => unseen += 1,
         }
         let answers = seen.answers.get(&s.event_id);
@@ -377,9 +436,33 @@ fn report(
         expected,
         warnings.len()
     );
-    // Backlog: does latency grow across the run, and do warnings trail after it?
+    // Backlog: does latency grow across the run, and do warnings trail after it? The
+    // round trip beside it tells whose queue grows: the homeserver's, or the bot's.
     let window = Duration::from_secs(u64::from(args.seconds.min(10)));
     let run = load_end - load_start;
+    let (warn_first, warn_last) = first_and_last(&by_time, window, run);
+    let (rt_first, rt_last) = first_and_last(&round_trips_by_time, window, run);
+    println!(
+        "backlog: p50 in the first {w} s → the last {w} s: warning {:.0} → {:.0} ms, \
+         round trip {:.0} → {:.0} ms; last warning {:.1} s after the last send",
+        ms(warn_first),
+        ms(warn_last),
+        ms(rt_first),
+        ms(rt_last),
+        last_warning.map_or(f64::NAN, |l| l
+            .saturating_duration_since(load_end)
+            .as_secs_f64()),
+        w = window.as_secs(),
+    );
+}
+
+/// The p50 latency of the messages sent in the first `window` of a `run`, and of those
+/// sent in its last `window`.
+fn first_and_last(
+    by_time: &[(Duration, Duration)],
+    window: Duration,
+    run: Duration,
+) -> (Duration, Duration) {
     let mut first: Vec<Duration> = by_time
         .iter()
         .filter(|(at, _)| *at < window)
@@ -390,20 +473,7 @@ fn report(
         .filter(|(at, _)| *at + window >= run)
         .map(|(_, l)| *l)
         .collect();
-    if !first.is_empty() && !last.is_empty() {
-        let (a, b) = (summary_quiet(&mut first), summary_quiet(&mut last));
-        println!(
-            "backlog: warning p50 {:.0} ms in the first {} s, {:.0} ms in the last {} s; \
-             last warning {:.1} s after the last send",
-            ms(a),
-            window.as_secs(),
-            ms(b),
-            window.as_secs(),
-            last_warning.map_or(f64::NAN, |l| l
-                .saturating_duration_since(load_end)
-                .as_secs_f64())
-        );
-    }
+    (summary_quiet(&mut first), summary_quiet(&mut last))
 }
 
 fn ms(d: Duration) -> f64 {

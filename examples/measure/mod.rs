@@ -1,5 +1,7 @@
 //! Shared by the release-mode measurement tools (`latency`, `load`): a throwaway Synapse,
-//! the release build of the bot, and percentiles.
+//! the release build of the bot, percentiles, and timings read from the bot's log.
+// Not every tool uses every helper.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,15 +16,31 @@ pub struct OwnSynapse {
     dir: tempfile::TempDir,
 }
 
+/// Where a throwaway Synapse keeps its SQLite database.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SynapseStorage {
+    /// In `/dev/shm` (memory) when the machine has it: SQLite's fsync on every commit
+    /// then costs nothing. A throwaway homeserver needs no durability, and on a small
+    /// machine the fsyncs were a fifth of Synapse's time under load (py-spy).
+    Memory,
+    /// In the usual temp dir, on disk, as `scripts/test` runs it.
+    Disk,
+}
+
 impl OwnSynapse {
     /// Starts Synapse in a temp dir whose name begins with `prefix` and points the test
     /// support at it. Call from `main` before any thread or runtime starts.
-    pub fn start(prefix: &str) -> OwnSynapse {
+    pub fn start(prefix: &str, storage: SynapseStorage) -> OwnSynapse {
         let script = repo_root().join("scripts/synapse");
-        let dir = tempfile::Builder::new()
-            .prefix(prefix)
-            .tempdir()
-            .expect("temp dir");
+        let shm = Path::new("/dev/shm");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(prefix);
+        let dir = match storage {
+            SynapseStorage::Memory if shm.is_dir() => builder.tempdir_in(shm),
+            _ => builder.tempdir(),
+        }
+        .expect("temp dir");
+        println!("Synapse's dir: {}", dir.path().display());
         let port = Command::new("bash")
             .arg(&script)
             .arg("free-port")
@@ -84,4 +102,59 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
+}
+
+/// The `field=` values, in milliseconds, of the bot's log lines that contain `message`
+/// (e.g. `since_sent_ms` of "answered" lines).
+pub fn logged_ms(log: &str, message: &str, field: &str) -> Vec<Duration> {
+    let key = format!("{field}=");
+    log.lines()
+        .map(strip_ansi)
+        .filter(|line| line.contains(message))
+        .filter_map(|line| {
+            let value = line.split(key.as_str()).nth(1)?;
+            let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok().map(Duration::from_millis)
+        })
+        .collect()
+}
+
+/// A log line without its terminal colour codes.
+pub fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // ESC [ … final byte (a letter)
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How many WARN and ERROR lines the bot logged, by their message (the span before it
+/// cut off, the message cut at 160 characters), most frequent first.
+pub fn warnings_by_message(log: &str) -> Vec<(usize, String)> {
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    for line in log.lines().map(strip_ansi) {
+        let Some((level, rest)) = [" WARN ", " ERROR "]
+            .iter()
+            .find_map(|level| line.split_once(level).map(|(_, rest)| (level.trim(), rest)))
+        else {
+            continue;
+        };
+        // `span{fields}: message`: the message is after the last "}: ", if any.
+        let message = rest.rsplit_once("}: ").map_or(rest, |(_, m)| m);
+        let message: String = message.chars().take(160).collect();
+        *counts.entry(format!("{level} {message}")).or_default() += 1;
+    }
+    let mut counts: Vec<(usize, String)> = counts.into_iter().map(|(m, n)| (n, m)).collect();
+    counts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    counts
 }

@@ -44,6 +44,8 @@ pub struct BotSettings {
     pub autojoin_servers: Vec<String>,
     pub max_backlog_age: &'static str,
     pub sync_timeout: &'static str,
+    /// `[bot] knowledge`; `None` uses the example file embedded in the binary.
+    pub knowledge: Option<PathBuf>,
 }
 
 impl Default for BotSettings {
@@ -57,6 +59,7 @@ impl Default for BotSettings {
             autojoin_servers: Vec::new(),
             max_backlog_age: "10m",
             sync_timeout: "10s",
+            knowledge: None,
         }
     }
 }
@@ -95,8 +98,12 @@ impl BotAccount {
 
     /// Writes `config.toml` for these settings (the data dir is `data/` beside it).
     pub fn configure(&self, settings: &BotSettings) {
+        let knowledge = match &settings.knowledge {
+            Some(path) => format!("knowledge = {:?}\n", path.display().to_string()),
+            None => String::new(),
+        };
         let mut text = format!(
-            "[bot]\nprefix = \"!\"\n\n\
+            "[bot]\nprefix = \"!\"\n{knowledge}\n\
              [matrix]\n\
              homeserver_url = {url:?}\n\
              user_id = {user:?}\n\

@@ -233,6 +233,12 @@ impl TestClient {
         }
     }
 
+    /// Stops the background sync: the client can still send to rooms it knows, but
+    /// receives nothing more. For load generators, whose senders need not read.
+    pub fn stop_syncing(&self) {
+        self.sync_task.abort();
+    }
+
     fn room(&self, room_id: &RoomId) -> Room {
         self.client
             .get_room(room_id)
