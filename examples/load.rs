@@ -185,6 +185,8 @@ fn record(seen: &Arc<Mutex<Seen>>, bot: &OwnedUserId, ev: &OriginalSyncRoomMessa
 struct Sent {
     index: usize,
     started: Instant,
+    /// How long the homeserver took to accept the send (request to response).
+    took: Duration,
     event_id: OwnedEventId,
 }
 
@@ -370,6 +372,7 @@ async fn send_all(
             Sent {
                 index,
                 started,
+                took: started.elapsed(),
                 event_id,
             }
         }));
@@ -423,6 +426,8 @@ fn report(
     }
     let expected = sent.iter().filter(|s| planned[s.index].warn).count();
     println!();
+    let mut sends: Vec<Duration> = sent.iter().map(|s| s.took).collect();
+    summary("synapse send (accepted)", &mut sends);
     let rt = summary("synapse send→seen (round trip)", &mut round_trips);
     let warn = summary("message sent→warning seen", &mut warnings);
     println!(
