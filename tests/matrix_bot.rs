@@ -367,6 +367,31 @@ async fn edits_and_redactions_update_the_warning() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_sent_at_once_still_takes_the_warning_back() {
+    let Some(hs) = Homeserver::from_env() else {
+        return;
+    };
+    let desk = Desk::open(&hs, "warn", false).await;
+    let j = &desk.journalist;
+    let bot = desk.bot_id().to_owned();
+    // The edit follows the message at once: it reaches the bot while the warning about
+    // the message may still be on its way, and must wait for it, not miss it.
+    let offending = j.send_text(&desk.room, UNATTRIBUTED).await;
+    j.edit(&desk.room, &offending, ATTRIBUTED).await;
+    let warning = j
+        .wait_for(&desk.room, REPLY_TIMEOUT, |m| {
+            m.sender == bot && m.thread_root.as_ref() == Some(&offending)
+        })
+        .await
+        .expect("a warning about the message as first sent");
+    assert!(
+        j.wait_for_redaction(&desk.room, &warning.event_id, REPLY_TIMEOUT)
+            .await,
+        "the edit takes the warning back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invites_from_users_not_allowed_are_refused() {
     let Some(hs) = Homeserver::from_env() else {
         return;

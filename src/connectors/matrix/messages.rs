@@ -4,18 +4,22 @@
 //!
 //! The sync hands events to a queue (see `mod.rs`); `work` routes each to its room's lane
 //! (`lanes`). Rooms are handled concurrently, so one room's warnings do not wait for
-//! another's sends; within a room the handlers run one at a time in the order the events
-//! arrived, so an edit is always handled after the message it edits and a redaction after
-//! what it redacts. A clean shutdown finishes every lane's queue instead of cutting a
-//! handler off mid-send.
+//! another's sends. Within a room the handlers run one at a time in the order the events
+//! arrived; a warning is decided on and recorded as acted on in that order, and then
+//! posted while the lane goes on. Only a new message outside any thread goes ahead of
+//! earlier warnings still being sent; an edit, a message in a thread, a redaction or a
+//! reaction waits until every earlier warning of its room is posted and remembered (see
+//! `impl InOrder`). So an edit is always handled after the message it edits and its
+//! warning, a redaction after what it redacts, and "warned once per thread" sees every
+//! warning before it. A clean shutdown finishes every lane, sends included, instead of
+//! cutting a handler off mid-send.
 //!
 //! What the handlers share across rooms sits behind locks held for no `await`: the
 //! memory of handled events and warnings (`Bot::memory`), and everything in
-//! `crate::operations` (stats, feedback, audit, settings). "Warned once per thread" is
-//! decided and recorded within one room's lane, so two rooms cannot race on it. The one
-//! thing that crosses rooms is the editors' room in `editors` mode: a warning posted there
-//! is recorded by the lane of the room it is about, as soon as its send returns, so a 👍
-//! or 👎 on it that reaches the bot before that moment is not counted.
+//! `crate::operations` (stats, feedback, audit, settings). The one thing that crosses
+//! rooms is the editors' room in `editors` mode: a warning posted there is recorded by the
+//! lane of the room it is about, as soon as its send returns, so a 👍 or 👎 on it that
+//! reaches the bot before that moment is not counted.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use copydesk_core::commands::warning_reply;
-use copydesk_core::{Action, Caller, MessageReport, Outcome, Verdict};
+use copydesk_core::{Action, Caller, MessageReport, Outcome, Reply, Verdict};
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::relation::{Replacement, Thread};
 use matrix_sdk::ruma::events::room::message::{
@@ -40,7 +44,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::Instrument as _;
 
 use super::addressing::{addressed, starts_with_pill, strip_mx_reply, strip_reply_fallback};
-use super::lanes::Lanes;
+use super::lanes::{InOrder, Lanes, Unfinished};
 use super::memory::Warning;
 use super::{Bot, outgoing};
 use crate::config::Mode;
@@ -83,18 +87,23 @@ pub async fn work(bot: Arc<Bot>, mut queue: UnboundedReceiver<Incoming>) {
     lanes.finish().await;
 }
 
-/// Runs the handler for one event, in a span naming its room and id.
-async fn handle(bot: Arc<Bot>, room: Room, event: RoomEvent) {
+/// Runs the handler for one event, in a span naming its room and id. Returns what is
+/// left to finish: the posting of a warning, in the same span.
+async fn handle(bot: Arc<Bot>, room: Room, event: RoomEvent) -> Option<Unfinished> {
     match event {
         RoomEvent::Message(event) => {
             let span =
                 tracing::info_span!("message", room = %room.room_id(), event = %event.event_id);
-            on_room_message(&bot, room, *event).instrument(span).await;
+            let rest = on_room_message(&bot, room, *event)
+                .instrument(span.clone())
+                .await?;
+            Some(Box::pin(rest.instrument(span)))
         }
         RoomEvent::Redaction(event) => {
             let span =
                 tracing::info_span!("redaction", room = %room.room_id(), event = %event.event_id);
             on_redaction(&bot, room, *event).instrument(span).await;
+            None
         }
         RoomEvent::Reaction(event) => {
             let span =
@@ -102,55 +111,91 @@ async fn handle(bot: Arc<Bot>, room: Room, event: RoomEvent) {
             super::ops::on_reaction(&bot, room, *event)
                 .instrument(span)
                 .await;
+            None
+        }
+    }
+}
+
+/// Which events wait for the warnings of earlier ones to be posted: a new message outside
+/// any thread refers to nothing earlier (its warning would start a thread of its own),
+/// so it is handled while earlier warnings are still being sent. An edit, a message in a
+/// thread ("warned once per thread"), a redaction or a reaction may refer to a warning
+/// still being sent, so they wait until it is posted and remembered.
+impl InOrder for (Room, RoomEvent) {
+    fn needs_earlier_finished(&self) -> bool {
+        match &self.1 {
+            RoomEvent::Message(event) => {
+                !matches!(event.content.relates_to, None | Some(Relation::Reply(_)))
+            }
+            RoomEvent::Redaction(_) | RoomEvent::Reaction(_) => true,
         }
     }
 }
 
 /// A message in a room: a command to answer, a new message to check, or an edit.
-async fn on_room_message(bot: &Bot, room: Room, event: OriginalSyncRoomMessageEvent) {
+/// Returns the posting of a warning about a new message, for the lane to finish.
+async fn on_room_message(
+    bot: &Arc<Bot>,
+    room: Room,
+    event: OriginalSyncRoomMessageEvent,
+) -> Option<impl Future<Output = ()> + Send + 'static> {
     // Never our own messages.
     if event.sender == bot.own {
-        return;
+        return None;
     }
     // Only `m.text`: never `m.notice`, which is what other bots (and this one) post;
     // answering notices is how two bots end up talking to each other forever.
     let MessageType::Text(_) = &event.content.msgtype else {
-        return;
+        return None;
     };
     if room.state() != RoomState::Joined {
-        return;
+        return None;
     }
     let mode = bot.mode(room.room_id());
     // In an "off" room the bot stays silent, except to editors' admin commands (so one
     // can switch it back on with `!mode`).
     if mode == Mode::Off && !bot.is_editor(&event.sender) {
-        return;
+        return None;
     }
     if bot.is_backlog(&room, event.origin_server_ts).await {
-        return;
+        return None;
     }
     if bot.memory().has_acted_on(&event.event_id) {
         tracing::info!("already handled before a restart; skipping");
-        return;
+        return None;
     }
     let result = match &event.content.relates_to {
-        Some(Relation::Replacement(edit)) => on_edit(bot, &room, &event, edit, mode).await,
+        Some(Relation::Replacement(edit)) => {
+            on_edit(bot, &room, &event, edit, mode).await.map(|()| None)
+        }
         _ => on_new_message(bot, &room, &event, mode).await,
     };
-    if let Err(error) = result {
-        tracing::warn!("handling the message failed: {error:#}");
-    }
+    let posting = match result {
+        Ok(Some(posting)) => posting,
+        Ok(None) => return None,
+        Err(error) => {
+            tracing::warn!("handling the message failed: {error:#}");
+            return None;
+        }
+    };
+    let bot = bot.clone();
+    Some(async move {
+        if let Err(error) = posting.post(&bot).await {
+            tracing::warn!("posting the warning failed: {error:#}");
+        }
+    })
 }
 
-/// A new message (not an edit): answer it if it is a command, else check it.
+/// A new message (not an edit): answer it if it is a command, else check it. A warning
+/// it needs is decided on here and returned for posting.
 async fn on_new_message(
     bot: &Bot,
     room: &Room,
     event: &OriginalSyncRoomMessageEvent,
     mode: Mode,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Posting>> {
     let MessageType::Text(text) = &event.content.msgtype else {
-        return Ok(());
+        return Ok(None);
     };
     // A reply may start with a quote of the message it answers (the reply fallback);
     // that quote is someone else's text, not a command and not this author's claim.
@@ -187,9 +232,10 @@ async fn on_new_message(
     };
     let outcome = match action {
         Action::Admin { command, request } => {
-            return super::ops::admin(bot, room, event, command, request).await;
+            super::ops::admin(bot, room, event, command, request).await?;
+            return Ok(None);
         }
-        Action::Outcome(_) if mode == Mode::Off => return Ok(()),
+        Action::Outcome(_) if mode == Mode::Off => return Ok(None),
         Action::Outcome(outcome) => outcome,
     };
     match outcome {
@@ -198,7 +244,7 @@ async fn on_new_message(
             let content = outgoing::answer(&reply, event);
             let answer = outgoing::send(room, content).await?;
             bot.ops.answered(command);
-            let since_sent_ms = since_sent_ms(event);
+            let since_sent_ms = since_sent_ms(event.origin_server_ts);
             tracing::info!(command, %answer, since_sent_ms, "answered");
         }
         Outcome::Checked { report, .. } if mode.checks_messages() => {
@@ -208,11 +254,11 @@ async fn on_new_message(
                 sender: event.sender.clone(),
                 thread: outgoing::thread_of(event).cloned(),
             };
-            warn(bot, room, &offending, body, report, mode, event).await?;
+            return prepare_warning(bot, room, offending, body, report, mode, event);
         }
         Outcome::Checked { .. } | Outcome::Ignored => {}
     }
-    Ok(())
+    Ok(None)
 }
 
 /// An edit (`m.replace`): re-check the new text. Attribution added → take the warning
@@ -256,7 +302,11 @@ async fn on_edit(
         Outcome::Answer { .. } | Outcome::Ignored => MessageReport::default(),
     };
     let Some(existing) = existing else {
-        return warn(bot, room, &offending, body, report, mode, edit).await;
+        // An edit waits for earlier warnings anyway (see `InOrder`): post at once.
+        return match prepare_warning(bot, room, offending, body, report, mode, edit)? {
+            Some(posting) => posting.post(bot).await,
+            None => Ok(()),
+        };
     };
     let already =
         bot.memory()
@@ -363,26 +413,26 @@ impl Offending {
     }
 }
 
-/// From the homeserver receiving `event` to now, in milliseconds: logged when the bot
-/// has answered or warned, it is the bot's share of the latency a reader sees (its sync,
-/// its work, its send).
-fn since_sent_ms(event: &OriginalSyncRoomMessageEvent) -> u64 {
-    u64::from(MilliSecondsSinceUnixEpoch::now().0)
-        .saturating_sub(u64::from(event.origin_server_ts.0))
+/// From the homeserver receiving an event sent at `sent` to now, in milliseconds: logged
+/// when the bot has answered or warned, it is the bot's share of the latency a reader
+/// sees (its sync, its work, its send).
+fn since_sent_ms(sent: MilliSecondsSinceUnixEpoch) -> u64 {
+    u64::from(MilliSecondsSinceUnixEpoch::now().0).saturating_sub(u64::from(sent.0))
 }
 
-/// Posts a warning about `offending` (in its thread, or in the editors' room) unless
-/// every allegation in it was already warned about in the same thread. `trigger` is the
-/// event acted on: the message itself, or the edit that made it need a warning.
-async fn warn(
+/// Decides whether `offending` gets a warning: not when every allegation in it was
+/// already warned about in the same thread, nor in a muted room. When it does, records
+/// that the bot acts on `trigger` (the message itself, or the edit that made it need a
+/// warning) and returns the warning to post.
+fn prepare_warning(
     bot: &Bot,
     room: &Room,
-    offending: &Offending,
+    offending: Offending,
     body: &str,
     report: MessageReport,
     mode: Mode,
     trigger: &OriginalSyncRoomMessageEvent,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Posting>> {
     let already = bot.memory().warned_in_thread(
         room.room_id(),
         offending.thread_root(),
@@ -393,78 +443,121 @@ async fn warn(
         if !already.is_empty() {
             tracing::info!("allegation already warned about in this thread");
         }
-        return Ok(());
+        return Ok(None);
     };
     if bot.ops.warnings_muted(room.room_id().as_str()) {
         tracing::info!("attribution warnings are muted in this room; not warned");
-        return Ok(());
+        return Ok(None);
     }
     let allegations: Vec<String> = report
         .alarms()
         .filter_map(|f| f.allegation.as_ref())
         .map(|a| allegation_key(&a.topic, &a.id))
         .collect();
-
     bot.acting_on(&trigger.event_id)?;
-    let (posted_in, warning) = match mode {
-        Mode::Warn => {
-            let content = outgoing::warning(&reply, offending.reply_metadata());
-            (room.clone(), outgoing::send(room, content).await?)
-        }
-        Mode::Editors => {
-            let Some(editors) = bot.editors_room() else {
-                tracing::warn!(
-                    "mode is editors but the bot is not in rooms.editors_room; warning dropped"
-                );
-                return Ok(());
-            };
-            let link = match room
-                .matrix_to_event_permalink(offending.event_id.clone())
-                .await
-            {
-                Ok(uri) => uri.to_string(),
-                Err(_) => room
-                    .room_id()
-                    .matrix_to_event_uri(offending.event_id.clone())
-                    .to_string(),
-            };
-            let room_name = room
-                .cached_display_name()
-                .map_or_else(|| room.room_id().to_string(), |name| name.to_string());
-            let content = outgoing::editors_warning(&reply, &link, &offending.sender, &room_name);
-            let id = outgoing::send(&editors, content).await?;
-            (editors, id)
-        }
-        Mode::Commands | Mode::Off => return Ok(()),
-    };
-    tracing::info!(
-        %warning,
-        posted_in = %posted_in.room_id(),
-        verdict = report.verdict().as_str(),
-        since_sent_ms = since_sent_ms(trigger),
-        "warned"
-    );
-    bot.ops.warned(crate::operations::PostedWarning {
-        message: crate::operations::Origin {
-            room: room.room_id().as_str(),
-            event: offending.event_id.as_str(),
-            sender: offending.sender.as_str(),
-        },
-        warning: warning.as_str(),
-        report: &report,
-        text: body,
-    });
-    let mut memory = bot.memory();
-    memory.add_warning(Warning {
-        room: room.room_id().to_owned(),
-        message: offending.event_id.clone(),
-        sender: offending.sender.clone(),
-        thread: offending.thread_root().to_owned(),
+    Ok(Some(Posting {
+        room: room.clone(),
+        offending,
+        text: body.to_owned(),
+        report,
+        reply,
         allegations,
-        posted_in: posted_in.room_id().to_owned(),
-        warning,
-    });
-    memory.save()
+        mode,
+        sent: trigger.origin_server_ts,
+    }))
+}
+
+/// A warning decided on (see [`prepare_warning`]), to post in the offending message's
+/// thread or in the editors' room.
+struct Posting {
+    room: Room,
+    offending: Offending,
+    /// The warned text, for the audit log (kept there only with `include_text`).
+    text: String,
+    report: MessageReport,
+    reply: Reply,
+    /// Known allegations (`topic/id`) the warning covers.
+    allegations: Vec<String>,
+    mode: Mode,
+    /// When the homeserver received the event acted on.
+    sent: MilliSecondsSinceUnixEpoch,
+}
+
+impl Posting {
+    /// Posts the warning, then counts, audits and remembers it.
+    async fn post(self, bot: &Bot) -> anyhow::Result<()> {
+        let Posting {
+            room,
+            offending,
+            text,
+            report,
+            reply,
+            allegations,
+            mode,
+            sent,
+        } = self;
+        let (posted_in, warning) = match mode {
+            Mode::Warn => {
+                let content = outgoing::warning(&reply, offending.reply_metadata());
+                let id = outgoing::send(&room, content).await?;
+                (room.clone(), id)
+            }
+            Mode::Editors => {
+                let Some(editors) = bot.editors_room() else {
+                    tracing::warn!(
+                        "mode is editors but the bot is not in rooms.editors_room; warning dropped"
+                    );
+                    return Ok(());
+                };
+                let link = match room
+                    .matrix_to_event_permalink(offending.event_id.clone())
+                    .await
+                {
+                    Ok(uri) => uri.to_string(),
+                    Err(_) => room
+                        .room_id()
+                        .matrix_to_event_uri(offending.event_id.clone())
+                        .to_string(),
+                };
+                let room_name = room
+                    .cached_display_name()
+                    .map_or_else(|| room.room_id().to_string(), |name| name.to_string());
+                let content =
+                    outgoing::editors_warning(&reply, &link, &offending.sender, &room_name);
+                let id = outgoing::send(&editors, content).await?;
+                (editors, id)
+            }
+            Mode::Commands | Mode::Off => return Ok(()),
+        };
+        tracing::info!(
+            %warning,
+            posted_in = %posted_in.room_id(),
+            verdict = report.verdict().as_str(),
+            since_sent_ms = since_sent_ms(sent),
+            "warned"
+        );
+        bot.ops.warned(crate::operations::PostedWarning {
+            message: crate::operations::Origin {
+                room: room.room_id().as_str(),
+                event: offending.event_id.as_str(),
+                sender: offending.sender.as_str(),
+            },
+            warning: warning.as_str(),
+            report: &report,
+            text: &text,
+        });
+        let mut memory = bot.memory();
+        memory.add_warning(Warning {
+            room: room.room_id().to_owned(),
+            message: offending.event_id.clone(),
+            sender: offending.sender.clone(),
+            thread: offending.thread_root().to_owned(),
+            allegations,
+            posted_in: posted_in.room_id().to_owned(),
+            warning,
+        });
+        memory.save()
+    }
 }
 
 /// Redacts a warning the bot posted and forgets it.
