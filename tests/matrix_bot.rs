@@ -68,6 +68,16 @@ impl Desk {
             .await
             .unwrap_or_else(|| panic!("no reply from the bot to {event}"))
     }
+
+    /// The bot's warning in the thread of `event`, if one comes within the reply timeout.
+    async fn warning_about(&self, event: &EventId) -> Option<ReceivedMessage> {
+        let bot = self.bot_id().to_owned();
+        self.journalist
+            .wait_for(&self.room, REPLY_TIMEOUT, |m| {
+                m.sender == bot && m.thread_root.as_deref() == Some(event)
+            })
+            .await
+    }
 }
 
 fn assert_is_notice(message: &ReceivedMessage) {
@@ -169,10 +179,8 @@ async fn warn_room_warns_in_a_thread_once_per_allegation() {
     let bot = desk.bot_id().to_owned();
 
     let offending = j.send_text(&desk.room, UNATTRIBUTED).await;
-    let warning = j
-        .wait_for(&desk.room, REPLY_TIMEOUT, |m| {
-            m.sender == bot && m.thread_root.as_ref() == Some(&offending)
-        })
+    let warning = desk
+        .warning_about(&offending)
         .await
         .expect("a warning in the message's thread");
     assert_is_notice(&warning);
@@ -302,7 +310,6 @@ async fn encrypted_room_works_like_a_plain_one() {
     };
     let desk = Desk::open(&hs, "warn", true).await;
     let j = &desk.journalist;
-    let bot = desk.bot_id().to_owned();
 
     let command = j.send_text(&desk.room, "!context bulgaria").await;
     let answer = desk.reply_to(&command).await;
@@ -311,10 +318,8 @@ async fn encrypted_room_works_like_a_plain_one() {
     assert!(answer.body.contains("Mitov"));
 
     let offending = j.send_text(&desk.room, UNATTRIBUTED).await;
-    let warning = j
-        .wait_for(&desk.room, REPLY_TIMEOUT, |m| {
-            m.sender == bot && m.thread_root.as_ref() == Some(&offending)
-        })
+    let warning = desk
+        .warning_about(&offending)
         .await
         .expect("a warning in an encrypted room");
     assert!(warning.encrypted);
@@ -328,19 +333,10 @@ async fn edits_and_redactions_update_the_warning() {
     };
     let desk = Desk::open(&hs, "warn", false).await;
     let j = &desk.journalist;
-    let bot = desk.bot_id().to_owned();
-    let warning_on = |event: &EventId| {
-        let event = event.to_owned();
-        let bot = bot.clone();
-        move |m: &ReceivedMessage| m.sender == bot && m.thread_root.as_ref() == Some(&event)
-    };
 
     // Attribution added by an edit: the warning is redacted.
     let offending = j.send_text(&desk.room, UNATTRIBUTED).await;
-    let warning = j
-        .wait_for(&desk.room, REPLY_TIMEOUT, warning_on(&offending))
-        .await
-        .expect("a warning");
+    let warning = desk.warning_about(&offending).await.expect("a warning");
     j.edit(&desk.room, &offending, ATTRIBUTED).await;
     assert!(
         j.wait_for_redaction(&desk.room, &warning.event_id, REPLY_TIMEOUT)
@@ -351,8 +347,8 @@ async fn edits_and_redactions_update_the_warning() {
     // An edit that introduces an allegation gets a warning.
     let harmless = j.send_text(&desk.room, HARMLESS).await;
     j.edit(&desk.room, &harmless, UNATTRIBUTED).await;
-    let warning = j
-        .wait_for(&desk.room, REPLY_TIMEOUT, warning_on(&harmless))
+    let warning = desk
+        .warning_about(&harmless)
         .await
         .expect("a warning after the edit");
     assert_eq!(warning.in_reply_to.as_ref(), Some(&harmless));
@@ -373,15 +369,12 @@ async fn an_edit_sent_at_once_still_takes_the_warning_back() {
     };
     let desk = Desk::open(&hs, "warn", false).await;
     let j = &desk.journalist;
-    let bot = desk.bot_id().to_owned();
     // The edit follows the message at once: it reaches the bot while the warning about
     // the message may still be on its way, and must wait for it, not miss it.
     let offending = j.send_text(&desk.room, UNATTRIBUTED).await;
     j.edit(&desk.room, &offending, ATTRIBUTED).await;
-    let warning = j
-        .wait_for(&desk.room, REPLY_TIMEOUT, |m| {
-            m.sender == bot && m.thread_root.as_ref() == Some(&offending)
-        })
+    let warning = desk
+        .warning_about(&offending)
         .await
         .expect("a warning about the message as first sent");
     assert!(
