@@ -135,20 +135,13 @@ fn proc_status(pid: u32, key: &str) -> String {
 fn main() {
     let args = args();
     let binary = release_binary();
-    let _synapse = std::env::var_os("COPYDESK_TEST_HOMESERVER")
-        .is_none()
-        .then(|| OwnSynapse::start("copydesk-latency.", args.storage));
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            match args.start_up {
-                true => start_up(args, &binary).await,
-                false => measure(args, &binary).await,
-            }
-        });
+    let _synapse = OwnSynapse::unless_given("copydesk-latency.", args.storage);
+    measure::runtime().block_on(async {
+        match args.start_up {
+            true => start_up(args, &binary).await,
+            false => measure(args, &binary).await,
+        }
+    });
 }
 
 async fn measure(args: Args, binary: &Path) {

@@ -109,15 +109,8 @@ fn args() -> Args {
 fn main() {
     let args = args();
     let binary = release_binary();
-    let _synapse = std::env::var_os("COPYDESK_TEST_HOMESERVER")
-        .is_none()
-        .then(|| OwnSynapse::start("copydesk-load.", args.storage));
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(run(args, &binary));
+    let _synapse = OwnSynapse::unless_given("copydesk-load.", args.storage);
+    measure::runtime().block_on(run(args, &binary));
 }
 
 /// One planned message: its text and whether the bot should warn about it.

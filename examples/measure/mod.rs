@@ -28,6 +28,14 @@ pub enum SynapseStorage {
 }
 
 impl OwnSynapse {
+    /// A throwaway Synapse (see [`start`](Self::start)), unless
+    /// `COPYDESK_TEST_HOMESERVER` already names a homeserver to measure against.
+    pub fn unless_given(prefix: &str, storage: SynapseStorage) -> Option<OwnSynapse> {
+        std::env::var_os("COPYDESK_TEST_HOMESERVER")
+            .is_none()
+            .then(|| OwnSynapse::start(prefix, storage))
+    }
+
     /// Starts Synapse in a temp dir whose name begins with `prefix` and points the test
     /// support at it. Call from `main` before any thread or runtime starts.
     pub fn start(prefix: &str, storage: SynapseStorage) -> OwnSynapse {
@@ -157,4 +165,13 @@ pub fn warnings_by_message(log: &str) -> Vec<(usize, String)> {
     let mut counts: Vec<(usize, String)> = counts.into_iter().map(|(m, n)| (n, m)).collect();
     counts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     counts
+}
+
+/// The runtime the measuring clients run on: two workers, as on the test machine.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
 }
