@@ -43,8 +43,18 @@ impl<'t> Problems<'t> {
     /// Reports `message` at `span` of the piece being read.
     pub(super) fn report(&mut self, span: Span, message: impl Into<String>) {
         let span = self.absolute(&span);
+        self.report_in_file(span, message);
+    }
+
+    /// Reports `message` at `span` of the whole file, as returned by `absolute`.
+    pub(super) fn report_in_file(&mut self, span: Span, message: impl Into<String>) {
         self.found
             .push(Located::at(self.origin, self.text, Some(span), message));
+    }
+
+    /// Takes over the problems found in another piece of the same file.
+    pub(super) fn absorb(&mut self, other: Problems) {
+        self.found.extend(other.found);
     }
 
     pub(super) fn is_empty(&self) -> bool {

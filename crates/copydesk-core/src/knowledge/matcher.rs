@@ -42,7 +42,7 @@ impl KnowledgeBase {
     }
 }
 
-/// Up to this many distinct patterns the matcher is built as a DFA (see `Matcher::new`).
+/// Up to this many distinct patterns the matcher is built as a DFA (see `MatcherBuilder::build`).
 const DFA_MAX_PATTERNS: usize = 3_000;
 
 /// Up to this many candidates are deduplicated by sorting, more with a bitset.
@@ -185,61 +185,99 @@ struct FirstHits {
     whole: Option<Range<usize>>,
 }
 
-impl Matcher {
-    /// Builds the automaton. Terms that do not parse are skipped; the loader has already
-    /// reported them.
-    pub(super) fn new(topics: &[Topic]) -> Result<Matcher, String> {
-        let mut pattern_ids: FxHashMap<String, u32> = FxHashMap::default();
-        let mut patterns: Vec<String> = Vec::new();
-        // Most terms ("russia*", "smuggl*") recur across allegations: parse each once.
-        let mut parsed: FxHashMap<&str, (Vec<u32>, bool)> = FxHashMap::default();
-        let mut known = Vec::new();
-        let mut group_starts = vec![0u32];
-        let mut terms: Vec<TermRef> = Vec::new();
+/// Collects the allegations' terms one topic at a time, so that a loader can do it while
+/// later topics are still being read; [`MatcherBuilder::build`] then makes the automaton.
+pub(super) struct MatcherBuilder {
+    pattern_ids: FxHashMap<String, u32>,
+    patterns: Vec<String>,
+    /// Most terms ("russia*", "smuggl*") recur across allegations: each is parsed once.
+    parsed: FxHashMap<String, (Vec<u32>, bool)>,
+    known: Vec<Known>,
+    group_starts: Vec<u32>,
+    terms: Vec<TermRef>,
+    topics: u32,
+}
 
-        for (t, topic) in topics.iter().enumerate() {
-            for (a, allegation) in topic.allegations.iter().enumerate() {
-                let first_group = group_starts.len() as u32 - 1;
-                for group in allegation.match_all.iter().take(MAX_GROUPS) {
-                    for raw in group {
-                        let (ids, prefix) = parsed.entry(raw.as_str()).or_insert_with(|| {
-                            let Ok(term) = parse_term(raw) else {
-                                return (Vec::new(), false);
-                            };
-                            let ids = term
-                                .spellings()
-                                .into_iter()
-                                .map(|spelling| match pattern_ids.entry(spelling) {
-                                    Entry::Occupied(e) => *e.get(),
-                                    Entry::Vacant(e) => {
-                                        let id = patterns.len() as u32;
-                                        patterns.push(e.key().clone());
-                                        e.insert(id);
-                                        id
-                                    }
-                                })
-                                .collect();
-                            (ids, term.prefix)
-                        });
-                        terms.extend(ids.iter().map(|&pattern| TermRef {
-                            pattern,
-                            prefix: *prefix,
-                        }));
-                    }
-                    group_starts.push(terms.len() as u32);
+impl Default for MatcherBuilder {
+    fn default() -> Self {
+        MatcherBuilder {
+            pattern_ids: FxHashMap::default(),
+            patterns: Vec::new(),
+            parsed: FxHashMap::default(),
+            known: Vec::new(),
+            group_starts: vec![0],
+            terms: Vec::new(),
+            topics: 0,
+        }
+    }
+}
+
+impl MatcherBuilder {
+    /// Adds the next topic of the knowledge base. Terms that do not parse are skipped; the
+    /// loader has already reported them.
+    pub(super) fn add_topic(&mut self, topic: &Topic) {
+        let t = self.topics;
+        self.topics += 1;
+        for (a, allegation) in topic.allegations.iter().enumerate() {
+            let first_group = self.group_starts.len() as u32 - 1;
+            for group in allegation.match_all.iter().take(MAX_GROUPS) {
+                for raw in group {
+                    let (ids, prefix) = match self.parsed.get(raw.as_str()) {
+                        Some(known) => known,
+                        None => {
+                            let parsed = self.parse(raw);
+                            self.parsed.entry(raw.clone()).or_insert(parsed)
+                        }
+                    };
+                    self.terms.extend(ids.iter().map(|&pattern| TermRef {
+                        pattern,
+                        prefix: *prefix,
+                    }));
                 }
-                let groups = first_group..group_starts.len() as u32 - 1;
-                // An allegation without terms can never be restated; leave it out.
-                if !groups.is_empty() {
-                    known.push(Known {
-                        topic: t as u32,
-                        allegation: a as u32,
-                        groups,
-                    });
-                }
+                self.group_starts.push(self.terms.len() as u32);
+            }
+            let groups = first_group..self.group_starts.len() as u32 - 1;
+            // An allegation without terms can never be restated; leave it out.
+            if !groups.is_empty() {
+                self.known.push(Known {
+                    topic: t,
+                    allegation: a as u32,
+                    groups,
+                });
             }
         }
+    }
 
+    /// The pattern ids of a term's spellings, and whether it is a prefix term.
+    fn parse(&mut self, raw: &str) -> (Vec<u32>, bool) {
+        let Ok(term) = parse_term(raw) else {
+            return (Vec::new(), false);
+        };
+        let ids = term
+            .spellings()
+            .into_iter()
+            .map(|spelling| match self.pattern_ids.entry(spelling) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => {
+                    let id = self.patterns.len() as u32;
+                    self.patterns.push(e.key().clone());
+                    e.insert(id);
+                    id
+                }
+            })
+            .collect();
+        (ids, term.prefix)
+    }
+
+    /// Chooses each allegation's anchor and builds the automaton.
+    pub(super) fn build(self) -> Result<Matcher, String> {
+        let MatcherBuilder {
+            patterns,
+            known,
+            group_starts,
+            terms,
+            ..
+        } = self;
         // How many terms, across all allegations, each pattern serves.
         let mut popularity = vec![0u32; patterns.len()];
         for term in &terms {
@@ -302,7 +340,9 @@ impl Matcher {
             anchored,
         })
     }
+}
 
+impl Matcher {
     /// `(topic index, allegation index, span)` of every allegation restated in `text`.
     fn find(&self, text: &str) -> Vec<(usize, usize, Range<usize>)> {
         let hits = Hits::collect(self, text);
