@@ -16,6 +16,10 @@
 //!
 //! Run with `cargo bench -p copydesk-core --bench checker`.
 
+/// As in the copydesk binary, so these numbers are the bot's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::sync::Arc;
 

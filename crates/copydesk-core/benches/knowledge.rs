@@ -17,6 +17,10 @@
 //! Run with `cargo bench -p copydesk-core --bench knowledge`. Besides criterion's report,
 //! the run prints lookup latency percentiles, which criterion does not give.
 
+/// As in the copydesk binary, so these numbers are the bot's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
