@@ -10,9 +10,8 @@ use copydesk::run;
 
 /// Loading a large knowledge file on worker threads spent 15% of its time in glibc's
 /// `malloc_consolidate` and `unlink_chunk` (toml allocates and frees a token list per
-/// topic); mimalloc cut the 10,000-topic load by about a fifth and checking by 5%. Its
-/// transparent huge pages are off (`no_thp`): they added 10 MB of RSS to a small bot.
-/// See BENCHMARKS.md for the numbers.
+/// topic); mimalloc cut the 10,000-topic load by about a fifth. Its transparent huge
+/// pages are off (`no_thp`): they added 10 MB of RSS to a small bot. See BENCHMARKS.md.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
