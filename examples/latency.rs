@@ -46,61 +46,36 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bot::{BotAccount, BotSettings, wait_for_join};
+use clap::Parser;
 use copydesk_core::synthetic;
 use matrix_sdk::ruma::OwnedRoomId;
-use measure::{OwnSynapse, SynapseStorage, logged_ms, percentile, release_binary, strip_ansi};
+use measure::{
+    OwnSynapse, SynapseArgs, at_least_one, logged_ms, percentile, release_binary, strip_ansi,
+};
 use support::{Homeserver, TestClient};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Times copydesk's answers, or its start-up, against the homeserver's own round trip.
+#[derive(Parser, Debug)]
 struct Args {
+    /// Commands to time
+    #[arg(long, default_value_t = 100)]
     commands: usize,
+    /// Rooms the bot and the users share
+    #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     rooms: usize,
-    /// Measure start-up instead of answers (`--start-up`).
+    /// Measure start-up instead of answers
+    #[arg(long)]
     start_up: bool,
+    /// Topics in the generated knowledge file (with --start-up)
+    #[arg(long, default_value_t = 10_000, value_parser = at_least_one::<usize>())]
     topics: usize,
+    /// Restarts to time (with --start-up)
+    #[arg(long, default_value_t = 5, value_parser = at_least_one::<usize>())]
     starts: usize,
-    storage: SynapseStorage,
-}
-
-fn args() -> Args {
-    let mut args = Args {
-        commands: 100,
-        rooms: 20,
-        start_up: false,
-        topics: 10_000,
-        starts: 5,
-        storage: SynapseStorage::Memory,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--start-up" => {
-                args.start_up = true;
-                continue;
-            }
-            "--synapse-on-disk" => {
-                args.storage = SynapseStorage::Disk;
-                continue;
-            }
-            _ => {}
-        }
-        let value = it.next().and_then(|v| v.parse().ok());
-        match (arg.as_str(), value) {
-            ("--commands", Some(n)) => args.commands = n,
-            ("--rooms", Some(n)) if n > 0 => args.rooms = n,
-            ("--topics", Some(n)) if n > 0 => args.topics = n,
-            ("--starts", Some(n)) if n > 0 => args.starts = n,
-            _ => {
-                eprintln!(
-                    "usage: latency [--commands N] [--rooms R] [--synapse-on-disk]\n       \
-                     latency --start-up [--topics T] [--starts S] [--rooms R] [--synapse-on-disk]"
-                );
-                std::process::exit(2);
-            }
-        }
-    }
-    args
+    #[command(flatten)]
+    synapse: SynapseArgs,
 }
 
 fn summary(name: &str, samples: &mut [Duration]) -> Duration {
@@ -133,9 +108,9 @@ fn proc_status(pid: u32, key: &str) -> String {
 }
 
 fn main() {
-    let args = args();
+    let args = Args::parse();
     let binary = release_binary();
-    let _synapse = OwnSynapse::unless_given("copydesk-latency.", args.storage);
+    let _synapse = OwnSynapse::unless_given("copydesk-latency.", args.synapse.storage());
     measure::runtime().block_on(async {
         match args.start_up {
             true => start_up(args, &binary).await,

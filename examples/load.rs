@@ -44,72 +44,47 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bot::{BotAccount, BotSettings, wait_for_join};
+use clap::Parser;
 use copydesk::cli::DataArgs;
 use copydesk_core::{Outcome, synthetic};
 use matrix_sdk::room::Room;
 use matrix_sdk::ruma::events::room::message::{OriginalSyncRoomMessageEvent, Relation};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
 use measure::{
-    OwnSynapse, SynapseStorage, logged_ms, percentile, release_binary, warnings_by_message,
+    OwnSynapse, SynapseArgs, at_least_one, logged_ms, percentile, release_binary,
+    warnings_by_message,
 };
 use support::{Homeserver, TestClient};
 
 /// How long after the last send to wait for trailing warnings.
 const DRAIN: Duration = Duration::from_secs(60);
 
+/// The bot under a steady stream of chat: warning latency next to the homeserver's.
+#[derive(Parser, Debug)]
 struct Args {
+    /// Messages sent per second
+    #[arg(long, default_value_t = 50, value_parser = at_least_one::<u32>())]
     rate: u32,
+    /// How long to send for
+    #[arg(long, default_value_t = 60, value_parser = at_least_one::<u32>())]
     seconds: u32,
+    /// Rooms the messages are spread over
+    #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     rooms: usize,
+    /// Users sending them
+    #[arg(long, default_value_t = 4, value_parser = at_least_one::<usize>())]
     senders: usize,
+    /// Senders stop syncing once they have joined (they only send)
+    #[arg(long)]
     quiet_senders: bool,
-    storage: SynapseStorage,
-}
-
-fn args() -> Args {
-    let mut args = Args {
-        rate: 50,
-        seconds: 60,
-        rooms: 20,
-        senders: 4,
-        quiet_senders: false,
-        storage: SynapseStorage::Memory,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--quiet-senders" => {
-                args.quiet_senders = true;
-                continue;
-            }
-            "--synapse-on-disk" => {
-                args.storage = SynapseStorage::Disk;
-                continue;
-            }
-            _ => {}
-        }
-        let value: Option<u32> = it.next().and_then(|v| v.parse().ok());
-        match (arg.as_str(), value) {
-            ("--rate", Some(n)) if n > 0 => args.rate = n,
-            ("--seconds", Some(n)) if n > 0 => args.seconds = n,
-            ("--rooms", Some(n)) if n > 0 => args.rooms = n as usize,
-            ("--senders", Some(n)) if n > 0 => args.senders = n as usize,
-            _ => {
-                eprintln!(
-                    "usage: load [--rate N] [--seconds S] [--rooms R] [--senders K] \
-                     [--quiet-senders] [--synapse-on-disk]"
-                );
-                std::process::exit(2);
-            }
-        }
-    }
-    args
+    #[command(flatten)]
+    synapse: SynapseArgs,
 }
 
 fn main() {
-    let args = args();
+    let args = Args::parse();
     let binary = release_binary();
-    let _synapse = OwnSynapse::unless_given("copydesk-load.", args.storage);
+    let _synapse = OwnSynapse::unless_given("copydesk-load.", args.synapse.storage());
     measure::runtime().block_on(run(args, &binary));
 }
 

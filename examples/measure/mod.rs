@@ -27,6 +27,33 @@ pub enum SynapseStorage {
     Disk,
 }
 
+/// The command-line choice every tool offers about its throwaway Synapse.
+#[derive(clap::Args, Debug)]
+pub struct SynapseArgs {
+    /// Keep the throwaway Synapse's SQLite database on disk instead of in /dev/shm
+    #[arg(long)]
+    synapse_on_disk: bool,
+}
+
+impl SynapseArgs {
+    pub fn storage(&self) -> SynapseStorage {
+        if self.synapse_on_disk {
+            SynapseStorage::Disk
+        } else {
+            SynapseStorage::Memory
+        }
+    }
+}
+
+/// A parser for a count that must be at least one.
+pub fn at_least_one<T>() -> clap::builder::RangedU64ValueParser<T>
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+    <T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
+{
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 impl OwnSynapse {
     /// A throwaway Synapse (see [`start`](Self::start)), unless
     /// `COPYDESK_TEST_HOMESERVER` already names a homeserver to measure against.
