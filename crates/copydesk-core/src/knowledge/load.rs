@@ -235,18 +235,14 @@ fn in_order<'t, R: Send>(
             .all(|(i, piece)| work(i, piece).map(&mut merge).is_some());
     }
     let work = &work;
-    let batches: Vec<(usize, &[&'t str])> = pieces
-        .chunks(PIECES_PER_BATCH)
-        .enumerate()
-        .map(|(b, batch)| (b * PIECES_PER_BATCH, batch))
-        .collect();
-    let batches = &batches;
     std::thread::scope(|scope| {
         let queues: Vec<_> = (0..workers)
             .map(|w| {
                 let (queue, done) = std::sync::mpsc::sync_channel::<Option<Vec<R>>>(4);
                 scope.spawn(move || {
-                    for &(first, batch) in batches.iter().skip(w).step_by(workers) {
+                    let batches = pieces.chunks(PIECES_PER_BATCH).enumerate();
+                    for (b, batch) in batches.skip(w).step_by(workers) {
+                        let first = b * PIECES_PER_BATCH;
                         let results: Option<Vec<R>> = batch
                             .iter()
                             .enumerate()
@@ -261,7 +257,7 @@ fn in_order<'t, R: Send>(
                 done
             })
             .collect();
-        (0..batches.len()).all(|b| {
+        (0..pieces.len().div_ceil(PIECES_PER_BATCH)).all(|b| {
             // Only a panic can end a worker early; the scope then re-raises it, as the
             // same panic would surface on one thread.
             queues[b % workers]
