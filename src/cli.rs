@@ -82,6 +82,10 @@ pub struct ModelArgs {
     /// Default: the threshold stored in the model file.
     #[arg(long = "model-threshold", value_name = "T", value_parser = parse_threshold)]
     pub threshold: Option<f32>,
+    /// Score below which the model overrules an accusation the rules found (0..1; 0 never).
+    /// Default: the veto stored in the model file.
+    #[arg(long = "model-veto", value_name = "V", value_parser = parse_threshold)]
+    pub veto: Option<f32>,
     /// Rules only: do not consult the model.
     #[arg(long = "no-model")]
     pub no_model: bool,
@@ -153,12 +157,16 @@ pub enum KbCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
-    /// Labeled cases, one JSON object per line: id, text, label, kind, source.
-    #[arg(value_name = "CASES.jsonl")]
-    pub cases: PathBuf,
-    /// Print one JSON object with the confusion matrix and scores.
+    /// Labeled cases, one JSON object per line: id, text, label, kind, source. Several
+    /// files are scored one by one and summed up in one table.
+    #[arg(value_name = "CASES.jsonl", required = true)]
+    pub cases: Vec<PathBuf>,
+    /// Print JSON: one object per file with the confusion matrix and scores.
     #[arg(long)]
     pub json: bool,
+    /// Leave out the with/without-model threshold sweep.
+    #[arg(long)]
+    pub no_sweep: bool,
     #[command(flatten)]
     pub data: DataArgs,
 }

@@ -305,6 +305,7 @@ struct RawBot {
     lexicons: Vec<Spanned<String>>,
     model: Option<Spanned<String>>,
     model_threshold: Option<Spanned<f64>>,
+    model_veto: Option<Spanned<f64>>,
     use_model: Option<bool>,
 }
 
@@ -515,17 +516,22 @@ impl Validator<'_> {
         };
         let knowledge = raw.knowledge.map(|k| self.path(k));
         let lexicons = raw.lexicons.into_iter().map(|l| self.path(l)).collect();
-        let threshold = raw.model_threshold.map(|t| {
-            let span = t.span();
-            let t = t.into_inner();
-            if !(0.0..=1.0).contains(&t) {
-                self.problem(span, format!("model_threshold {t} must be between 0 and 1"));
-            }
-            t as f32
-        });
+        let mut unit = |key: &str, value: Option<Spanned<f64>>| {
+            value.map(|t| {
+                let span = t.span();
+                let t = t.into_inner();
+                if !(0.0..=1.0).contains(&t) {
+                    self.problem(span, format!("{key} {t} must be between 0 and 1"));
+                }
+                t as f32
+            })
+        };
+        let threshold = unit("model_threshold", raw.model_threshold);
+        let veto = unit("model_veto", raw.model_veto);
         let model = crate::cli::ModelArgs {
             path: raw.model.map(|m| self.path(m)),
             threshold,
+            veto,
             no_model: raw.use_model == Some(false),
         };
         Some(BotConfig {

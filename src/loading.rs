@@ -59,8 +59,12 @@ pub fn model(choice: &ModelArgs) -> anyhow::Result<Option<Model>> {
                 .with_context(|| format!("{}: not a usable model file", path.display()))?
         }
     };
-    Ok(Some(match choice.threshold {
+    let model = match choice.threshold {
         Some(threshold) => model.with_threshold(threshold),
+        None => model,
+    };
+    Ok(Some(match choice.veto {
+        Some(veto) => model.with_veto(veto),
         None => model,
     }))
 }

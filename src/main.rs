@@ -36,6 +36,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(status) => status.into(),
+        // The reader went away (`copydesk eval ... | head`): nothing left to say.
+        Err(error) if is_broken_pipe(&error) => Status::Success.into(),
         Err(error) => {
             // `{:#}` joins anyhow's context chain on one line ("reading x.toml: No such
             // file"); located errors carry their own file:line:column, one per line.
@@ -43,4 +45,11 @@ fn main() -> ExitCode {
             Status::Error.into()
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -139,35 +139,59 @@ pub fn kb(args: KbArgs) -> anyhow::Result<Status> {
 
 /// `copydesk eval CASES.jsonl`: score the checker on labeled cases.
 pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
+    use copydesk_core::eval;
     let desk = loading::desk(&args.data, DEFAULT_PREFIX)?;
-    let text = loading::read_text(&args.cases)?;
-    let cases = copydesk_core::eval::parse_cases(&args.cases.display().to_string(), &text)?;
-    let report = copydesk_core::eval::evaluate(desk.checker(), desk.knowledge(), &cases);
-    // The sweep shows the same cases with rules only and with the model at several
-    // thresholds, so an editor can see what the model adds and pick a threshold.
-    let sweep = match loading::model(&args.data.model)? {
-        Some(model) => {
-            let rules_only = copydesk_core::Checker::new(loading::lexicon(&args.data.lexicons)?);
+    let model = if args.no_sweep {
+        None
+    } else {
+        loading::model(&args.data.model)?.map(std::sync::Arc::new)
+    };
+    let rules_only = copydesk_core::Checker::new(loading::lexicon(&args.data.lexicons)?);
+    let mut out = std::io::stdout().lock();
+    let mut summary = Vec::new();
+    let mut json = Vec::new();
+    for path in &args.cases {
+        let name = path.display().to_string();
+        let text = loading::read_text(path)?;
+        let cases = eval::parse_cases(&name, &text)?;
+        let report = eval::evaluate(desk.checker(), desk.knowledge(), &cases);
+        // The sweep shows the same cases with rules only and with the model at several
+        // thresholds, so an editor can see what the model adds and pick a threshold.
+        let sweep = model.as_ref().map_or_else(Vec::new, |model| {
             copydesk_core::model::sweep::threshold_sweep(
                 &rules_only,
-                std::sync::Arc::new(model),
+                model.clone(),
                 desk.knowledge(),
                 &cases,
                 copydesk_core::model::sweep::DEFAULT_THRESHOLDS,
             )
+        });
+        if args.json {
+            let mut value = serde_json::to_value(&report)?;
+            value["file"] = name.clone().into();
+            value["sweep"] = serde_json::to_value(&sweep)?;
+            json.push(value);
+        } else {
+            if args.cases.len() > 1 {
+                writeln!(out, "== {name}")?;
+            }
+            write!(out, "{}", report.render(100))?;
+            if !sweep.is_empty() {
+                writeln!(out, "\nWith and without the model (same cases):")?;
+                write!(out, "{}", copydesk_core::model::sweep::render_sweep(&sweep))?;
+            }
+            writeln!(out)?;
         }
-        None => Vec::new(),
-    };
+        summary.push((name, report));
+    }
     if args.json {
-        let mut value = serde_json::to_value(&report)?;
-        value["sweep"] = serde_json::to_value(&sweep)?;
-        println!("{value}");
+        let value = match json.len() {
+            1 => json.remove(0),
+            _ => serde_json::Value::Array(json),
+        };
+        writeln!(out, "{value}")?;
     } else {
-        print!("{}", report.render(100));
-        if !sweep.is_empty() {
-            println!("\nWith and without the model (same cases):");
-            print!("{}", copydesk_core::model::sweep::render_sweep(&sweep));
-        }
+        write!(out, "{}", eval::render_summary(&summary))?;
     }
     Ok(Status::Success)
 }

@@ -28,6 +28,10 @@ pub struct TrainArgs {
     /// cross-validation split). Repeatable.
     #[arg(long = "jsonl", value_name = "FILE")]
     pub jsonl: Vec<PathBuf>,
+    /// Leave out JSON Lines examples whose `case` is this (repeatable), e.g. cases the
+    /// checker's rules settle before the model is asked.
+    #[arg(long = "skip-case", value_name = "CASE")]
+    pub skip_cases: Vec<String>,
     /// Weight of a JSON Lines example relative to a corpus example (before balancing).
     #[arg(long, default_value_t = 3.0, value_name = "W")]
     pub jsonl_weight: f32,
@@ -62,6 +66,10 @@ pub struct TrainArgs {
     /// the model file, overridable in the configuration.
     #[arg(long, default_value_t = 0.7, value_name = "P")]
     pub threshold: f32,
+    /// Score below which the checker lets the model overrule an accusation its rules
+    /// found (0 never); recorded in the model file, overridable in the configuration.
+    #[arg(long, default_value_t = 0.0, value_name = "V")]
+    pub veto: f32,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -69,18 +77,43 @@ pub struct TrainArgs {
     /// on it; the λ chosen may).
     #[arg(long, default_value_t = 0x00c0_ffee, value_name = "N")]
     pub seed: u64,
+    /// Leave out the rules' cues (which kinds of lexicon rule a text hits, whether it names
+    /// a party): a model of n-grams only.
+    #[arg(long)]
+    pub no_cues: bool,
     /// Store weights as 32-bit floats instead of 16-bit (twice the size, no rounding).
     #[arg(long)]
     pub f32: bool,
 }
 
-/// One JSON Lines example; other keys (ids, notes) are ignored.
+/// One JSON Lines example; other keys (ids, notes, spans) are ignored. The label is either
+/// `needs_attribution` (true or false) or a checker verdict, `label` (`flag` or `weak` is
+/// positive: the line states an accusation; `ok` is negative).
 #[derive(Deserialize)]
 struct Labeled {
     text: String,
-    needs_attribution: bool,
+    #[serde(default)]
+    needs_attribution: Option<bool>,
+    #[serde(default)]
+    label: Option<String>,
+    /// What kind of case the line is (`attributed-person`, `question`, ...), for `--skip-case`.
+    #[serde(default)]
+    case: Option<String>,
     #[serde(default)]
     group: Option<String>,
+}
+
+impl Labeled {
+    fn positive(&self) -> Result<bool, String> {
+        match (self.needs_attribution, self.label.as_deref()) {
+            (Some(positive), None) => Ok(positive),
+            (None, Some("flag" | "weak")) => Ok(true),
+            (None, Some("ok")) => Ok(false),
+            (None, Some(other)) => Err(format!("label {other:?}: expected flag, weak or ok")),
+            (None, None) => Err("no label: give \"label\" or \"needs_attribution\"".into()),
+            (Some(_), Some(_)) => Err("give \"label\" or \"needs_attribution\", not both".into()),
+        }
+    }
 }
 
 /// `copydesk train`: read, label, cross-validate, fit, write; print what happened.
@@ -129,8 +162,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Status> {
         corpus_parts.push(format!("{} (brat, {articles} articles)", file_name(dir)));
     }
     for path in &args.jsonl {
-        let (positives, negatives) =
-            read_jsonl(path, args.jsonl_weight, &mut examples, &mut next_group)?;
+        let (positives, negatives) = read_jsonl(path, &args, &mut examples, &mut next_group)?;
         println!(
             "{}: {positives} positives, {negatives} negatives (weight {})",
             path.display(),
@@ -143,6 +175,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Status> {
         ));
     }
 
+    if !args.no_cues {
+        // The cues come from the embedded lexicons, as when the bot checks a message.
+        let checker = copydesk_core::Checker::default();
+        for example in &mut examples {
+            example.cues = checker.cues(&example.text);
+        }
+    }
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
@@ -151,6 +190,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Status> {
             word_ngrams: args.word_ngrams,
             char_ngrams: args.char_ngrams,
             buckets_log2: args.bits,
+            cues: !args.no_cues,
         },
         folds: args.folds,
         lambdas: args.lambdas.clone(),
@@ -195,7 +235,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Status> {
             }
         );
     }
-    let model = trained.model.with_threshold(args.threshold);
+    let model = trained
+        .model
+        .with_threshold(args.threshold)
+        .with_veto(args.veto);
     let encoding = if args.f32 {
         Encoding::F32
     } else {
@@ -309,6 +352,7 @@ fn read_brat(
                 positive,
                 group,
                 weight: 1.0,
+                cues: Vec::new(),
             }));
         }
     }
@@ -327,7 +371,7 @@ fn read_brat(
 /// Reads labeled JSON Lines; each line is its own group unless it names one.
 fn read_jsonl(
     path: &Path,
-    weight: f32,
+    args: &TrainArgs,
     examples: &mut Vec<Example>,
     next_group: &mut u32,
 ) -> anyhow::Result<(usize, usize)> {
@@ -347,6 +391,20 @@ fn read_jsonl(
                 continue;
             }
         };
+        let positive = match labeled.positive() {
+            Ok(positive) => positive,
+            Err(e) => {
+                errors.push(format!("{}:{}:1: {e}", path.display(), i + 1));
+                continue;
+            }
+        };
+        if labeled
+            .case
+            .as_ref()
+            .is_some_and(|case| args.skip_cases.contains(case))
+        {
+            continue;
+        }
         let group = match labeled.group {
             Some(name) => *groups.entry(name).or_insert_with(|| {
                 *next_group += 1;
@@ -357,16 +415,17 @@ fn read_jsonl(
                 *next_group - 1
             }
         };
-        if labeled.needs_attribution {
+        if positive {
             positives += 1;
         } else {
             negatives += 1;
         }
         examples.push(Example {
             text: labeled.text,
-            positive: labeled.needs_attribution,
+            positive,
             group,
-            weight,
+            weight: args.jsonl_weight,
+            cues: Vec::new(),
         });
     }
     if !errors.is_empty() {

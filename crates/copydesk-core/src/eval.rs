@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checker::{Checker, MessageReport, Verdict};
+use crate::checker::{Checker, MessageReport, SentenceReport, Test, Verdict};
 use crate::knowledge::KnowledgeBase;
 use crate::location::{Located, LocatedErrors};
 
@@ -138,6 +138,10 @@ pub struct Failure {
     pub predicted: Verdict,
     /// The rule behind the prediction, if any fired.
     pub rule: Option<String>,
+    /// The test that decided the worst sentence, and the classifier's score if asked.
+    pub decided_by: Option<Test>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
     pub text: String,
 }
 
@@ -199,6 +203,8 @@ pub fn evaluate(checker: &Checker, kb: &KnowledgeBase, cases: &[Case]) -> Report
             gold: c.label,
             predicted: p.verdict(),
             rule: deciding_rule(p),
+            decided_by: deciding(p).and_then(|s| s.findings.first().map(|f| f.decided_by)),
+            score: deciding(p).and_then(|s| s.score),
             text: c.text.clone(),
         })
         .collect();
@@ -211,6 +217,12 @@ pub fn evaluate(checker: &Checker, kb: &KnowledgeBase, cases: &[Case]) -> Report
         alarm: scores(&|v| v > Verdict::Ok),
         failures,
     }
+}
+
+/// The first sentence with the message's verdict.
+fn deciding(report: &MessageReport) -> Option<&SentenceReport> {
+    let verdict = report.verdict();
+    report.sentences.iter().find(|s| s.verdict == verdict)
 }
 
 /// The rule of the first finding with the message's verdict.
@@ -269,19 +281,71 @@ impl Report {
             let _ = writeln!(out);
             let _ = writeln!(out, "{kind}: {} failures", failures.len());
             for f in failures {
+                let test = f.decided_by.map_or_else(String::new, |t| {
+                    serde_json::to_value(t)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                });
+                let score = f.score.map_or_else(String::new, |s| format!(" {s:.2}"));
                 let _ = writeln!(
                     out,
-                    "  {:<10} gold {:<4} got {:<4} {:<22} {}",
+                    "  {:<10} gold {:<4} got {:<4} {:<22} {:<18} {}",
                     f.id,
                     f.gold.as_str(),
                     f.predicted.as_str(),
                     f.rule.as_deref().unwrap_or("-"),
+                    format!("{test}{score}"),
                     truncate(&f.text, width)
                 );
             }
         }
         out
     }
+}
+
+/// One line per case file: alarm precision and recall, flag and weak recall, and how many
+/// `ok` cases raised an alarm.
+pub fn render_summary(reports: &[(String, Report)]) -> String {
+    let mut out = String::new();
+    let width = reports
+        .iter()
+        .map(|(name, _)| name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "{:<width$}  cases  alarm P  alarm R  flag R  weak R  ok alarmed",
+        "file"
+    );
+    for (name, report) in reports {
+        let ok = &report.confusion["ok"];
+        let ok_total: usize = ok.values().sum();
+        let ok_alarmed = ok["weak"] + ok["flag"];
+        let rate = if ok_total == 0 {
+            0.0
+        } else {
+            100.0 * ok_alarmed as f64 / ok_total as f64
+        };
+        let recall = |s: Scores, gold: &str| {
+            if report.confusion[gold].values().sum::<usize>() == 0 {
+                "     -".to_owned()
+            } else {
+                format!("{:>6.3}", s.recall)
+            }
+        };
+        let _ = writeln!(
+            out,
+            "{name:<width$}  {:>5}  {:>7.3}  {:>7.3}  {}  {}  {ok_alarmed}/{ok_total} ({rate:.1}%)",
+            report.cases,
+            report.alarm.precision,
+            report.alarm.recall,
+            recall(report.flag, "flag"),
+            recall(report.weak, "weak"),
+        );
+    }
+    out
 }
 
 fn truncate(text: &str, width: usize) -> String {

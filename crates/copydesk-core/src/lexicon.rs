@@ -12,13 +12,20 @@
 //! message = "'{match}' hides who makes the claim: name the source."
 //! terms = ["allegedly", "reported*"]   # words or phrases; a trailing `*` matches any ending
 //! exceptions = ["reportedly said"]     # phrases in which a term does not count
+//! examples = ["he allegedly lied"]      # optional: sentences the rule must match
 //! ```
+//!
+//! Terms may also inflect (`[take]`), hold a slot for a word class (`{money}`, defined in a
+//! `[[class]]` table) or a gap (`~`): see `pattern` for the syntax.
 //!
 //! Terms match whole words, case-insensitively (ASCII), with `'` also matching `’`. Every
 //! term of every rule is compiled into one Aho-Corasick automaton per lexicon, so finding all
 //! rule hits in a message is a single pass over it.
 
+mod dictionary;
+mod forms;
 mod parse;
+mod pattern;
 mod scan;
 
 use std::sync::Arc;
@@ -28,6 +35,7 @@ use serde::Serialize;
 use crate::checker::Verdict;
 use crate::location::LocatedErrors;
 
+pub use dictionary::is_common_word;
 pub use scan::Hit;
 
 /// How the checker uses a rule's hits.
@@ -65,10 +73,17 @@ pub enum RuleKind {
     OfficialRecord,
     /// Words that introduce a name in quotation marks: "known as", "the song".
     Naming,
+    /// Words that name someone who can be accused: a role, an organisation, a pronoun.
+    Party,
+    /// Words that make what follows hypothetical: "if", "assuming", "whether".
+    Conditional,
+    /// A noun that makes the wrongdoing word right before it a topic: "laundering case",
+    /// "fraud trial", "bribery law".
+    TopicNoun,
 }
 
 impl RuleKind {
-    pub const ALL: [RuleKind; 13] = [
+    pub const ALL: [RuleKind; 16] = [
         RuleKind::ReportingVerb,
         RuleKind::CharacterizingVerb,
         RuleKind::AttributionPattern,
@@ -82,6 +97,9 @@ impl RuleKind {
         RuleKind::Opinion,
         RuleKind::OfficialRecord,
         RuleKind::Naming,
+        RuleKind::Party,
+        RuleKind::Conditional,
+        RuleKind::TopicNoun,
     ];
 
     /// Kinds whose hits can raise an alarm; such a rule with severity `ok` is switched off.
@@ -111,6 +129,9 @@ impl RuleKind {
             RuleKind::Opinion => "opinion",
             RuleKind::OfficialRecord => "official-record",
             RuleKind::Naming => "naming",
+            RuleKind::Party => "party",
+            RuleKind::Conditional => "conditional",
+            RuleKind::TopicNoun => "topic-noun",
         }
     }
 }
@@ -140,8 +161,17 @@ pub struct Rule {
     pub terms: Vec<String>,
     /// Phrases in which a term of this rule does not count.
     pub exceptions: Vec<String>,
+    /// Sentences the rule is written to match, checked by the tests (optional; editors
+    /// add them to show what a rule is for).
+    pub examples: Vec<String>,
     /// Where the rule was defined, `file:line`.
     pub origin: String,
+    /// The file the rule comes from, and each term's line and column in it (for problems
+    /// found only once every file is loaded, such as an unknown class).
+    #[serde(skip)]
+    pub(crate) file: String,
+    #[serde(skip)]
+    pub(crate) term_places: Vec<(usize, usize)>,
 }
 
 impl Rule {
@@ -168,15 +198,28 @@ impl Rule {
     }
 }
 
-/// Compiled lexicon rules: the rules and one automaton over all their terms.
+/// A named set of words that a `{name}` slot in a term matches ("money": cash, bribe,
+/// envelope, ...). Each term matches in all its forms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WordClass {
+    pub name: String,
+    /// Lowercase words or phrases (lemmas).
+    pub terms: Vec<String>,
+    /// Where the class was defined, `file:line`.
+    pub origin: String,
+}
+
+/// Compiled lexicon rules: the rules, their word classes and one automaton over all their
+/// terms.
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     rules: Vec<Rule>,
+    classes: Vec<WordClass>,
     scanner: Arc<scan::Scanner>,
 }
 
 /// The lexicon files compiled into the binary, in load order.
-pub const EMBEDDED: [(&str, &str); 4] = [
+pub const EMBEDDED: [(&str, &str); 7] = [
     (
         "lexicons/attribution.toml",
         include_str!("../lexicons/attribution.toml"),
@@ -190,35 +233,59 @@ pub const EMBEDDED: [(&str, &str); 4] = [
         include_str!("../lexicons/allegation.toml"),
     ),
     (
+        "lexicons/wrongdoing.toml",
+        include_str!("../lexicons/wrongdoing.toml"),
+    ),
+    (
+        "lexicons/phrasal.toml",
+        include_str!("../lexicons/phrasal.toml"),
+    ),
+    (
+        "lexicons/parties.toml",
+        include_str!("../lexicons/parties.toml"),
+    ),
+    (
         "lexicons/neutral.toml",
         include_str!("../lexicons/neutral.toml"),
     ),
 ];
 
 impl Lexicon {
-    /// The lexicons embedded in the binary.
+    /// The lexicons embedded in the binary, compiled once per process (the automaton over
+    /// every term and form takes a while to build) and shared.
     pub fn embedded() -> Lexicon {
-        Lexicon::from_rules(embedded_rules())
+        static EMBEDDED_LEXICON: std::sync::OnceLock<Lexicon> = std::sync::OnceLock::new();
+        EMBEDDED_LEXICON
+            .get_or_init(|| {
+                Lexicon::embedded_with(&[])
+                    .unwrap_or_else(|e| panic!("embedded lexicon is invalid:\n{e}"))
+            })
+            .clone()
     }
 
     /// Parses and validates one lexicon file. `origin` names the file in error messages.
     pub fn parse(origin: &str, text: &str) -> Result<Lexicon, LocatedErrors> {
-        parse::parse(origin, text).map(Lexicon::from_rules)
+        let file = parse::parse(origin, text)?;
+        Lexicon::build(file.rules, file.classes)
     }
 
     /// The embedded lexicons with editor-supplied files laid over them, in order: a rule
-    /// whose id is already defined replaces it, a new id adds a rule.
+    /// (or class) whose id (name) is already defined replaces it, a new one is added.
     pub fn embedded_with(files: &[(&str, &str)]) -> Result<Lexicon, LocatedErrors> {
-        let mut rules = embedded_rules();
+        let mut rules = Vec::new();
+        let mut classes = Vec::new();
         let mut errors = Vec::new();
-        for (origin, text) in files {
+        for (origin, text) in EMBEDDED.iter().chain(files) {
             match parse::parse(origin, text) {
-                Ok(file) => merge_rules(&mut rules, file),
+                Ok(file) => {
+                    merge_rules(&mut rules, file.rules);
+                    merge_classes(&mut classes, file.classes);
+                }
                 Err(e) => errors.extend(e.0),
             }
         }
         if errors.is_empty() {
-            Ok(Lexicon::from_rules(rules))
+            Lexicon::build(rules, classes)
         } else {
             Err(LocatedErrors(errors))
         }
@@ -227,13 +294,36 @@ impl Lexicon {
     /// This lexicon with `overrides` laid over it: same id replaces, new ids are added.
     pub fn merged(&self, overrides: &Lexicon) -> Lexicon {
         let mut rules = self.rules.clone();
+        let mut classes = self.classes.clone();
         merge_rules(&mut rules, overrides.rules.iter().cloned());
-        Lexicon::from_rules(rules)
+        merge_classes(&mut classes, overrides.classes.iter().cloned());
+        Lexicon::build(rules, classes).expect("two valid lexicons merge into a valid one")
     }
 
-    fn from_rules(rules: Vec<Rule>) -> Lexicon {
-        let scanner = Arc::new(scan::Scanner::new(&rules));
-        Lexicon { rules, scanner }
+    /// Compiles the automaton; fails when a term names a class that no file defines.
+    fn build(rules: Vec<Rule>, classes: Vec<WordClass>) -> Result<Lexicon, LocatedErrors> {
+        let scanner = scan::Scanner::new(&rules, &classes).map_err(|problems| {
+            let located = problems.into_iter().map(|(rule, term, message)| {
+                let rule = &rules[rule];
+                let (line, column) = rule.term_places.get(term).copied().unwrap_or((0, 0));
+                crate::location::Located {
+                    origin: rule.file.clone(),
+                    line,
+                    column,
+                    message,
+                }
+            });
+            LocatedErrors(located.collect()).sorted()
+        })?;
+        Ok(Lexicon {
+            rules,
+            classes,
+            scanner: Arc::new(scanner),
+        })
+    }
+
+    pub fn classes(&self) -> &[WordClass] {
+        &self.classes
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -256,18 +346,6 @@ impl Lexicon {
     }
 }
 
-/// The rules of the embedded lexicon files, merged in order. Building the automaton is the
-/// costly part of a lexicon, so it is built once over the merged rules, not once per file.
-fn embedded_rules() -> Vec<Rule> {
-    let mut rules = Vec::new();
-    for (origin, text) in EMBEDDED {
-        let file = parse::parse(origin, text)
-            .unwrap_or_else(|e| panic!("embedded lexicon is invalid:\n{e}"));
-        merge_rules(&mut rules, file);
-    }
-    rules
-}
-
 /// Lays `overrides` over `rules`: a rule whose id is already defined replaces it, a new id
 /// is added.
 fn merge_rules(rules: &mut Vec<Rule>, overrides: impl IntoIterator<Item = Rule>) {
@@ -275,6 +353,16 @@ fn merge_rules(rules: &mut Vec<Rule>, overrides: impl IntoIterator<Item = Rule>)
         match rules.iter_mut().find(|r| r.id == rule.id) {
             Some(existing) => *existing = rule,
             None => rules.push(rule),
+        }
+    }
+}
+
+/// Lays `overrides` over `classes`: a class whose name is already defined is replaced.
+fn merge_classes(classes: &mut Vec<WordClass>, overrides: impl IntoIterator<Item = WordClass>) {
+    for class in overrides {
+        match classes.iter_mut().find(|c| c.name == class.name) {
+            Some(existing) => *existing = class,
+            None => classes.push(class),
         }
     }
 }

@@ -18,7 +18,7 @@ pub mod reply;
 pub mod synthetic;
 
 pub use admin::{AdminRequest, Caller};
-pub use checker::{Checker, Finding, MessageReport, SentenceReport, Verdict};
+pub use checker::{Checker, Finding, MessageReport, SentenceReport, Test, Verdict};
 pub use commands::{Action, Desk, Outcome};
 pub use knowledge::KnowledgeBase;
 pub use lexicon::Lexicon;

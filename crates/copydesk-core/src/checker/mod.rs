@@ -5,6 +5,9 @@
 //! else. The checker works sentence by sentence, is deterministic, and runs in time linear in
 //! the message length.
 
+mod accusation;
+mod attribution;
+mod quotes;
 mod scorer;
 mod sentence;
 mod text;
@@ -14,7 +17,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use scorer::{AllegationScorer, OpenQuestion};
+pub use scorer::AllegationScorer;
 
 use crate::knowledge::{AllegationStatus, KnowledgeBase, Person, Source};
 use crate::lexicon::Lexicon;
@@ -109,6 +112,38 @@ impl KnownAllegation {
     }
 }
 
+/// Which of the checker's tests decided a sentence's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Test {
+    /// A question, not a claim.
+    Question,
+    /// Newsroom logistics, a request or a plan.
+    NotAClaim,
+    /// The writer marks the words as their own opinion.
+    Opinion,
+    /// A named source is on record.
+    NamedSource,
+    /// A quotation continuing the previous sentence's named speaker.
+    QuoteContinuation,
+    /// Only a vague or anonymous source.
+    VagueSource,
+    /// A knowledge-file allegation restated.
+    KnownAllegation,
+    /// A party and a wrongdoing predicate, asserted as fact.
+    Accusation,
+    /// Quoted words with no speaker.
+    UnattributedQuote,
+    /// The learned classifier, for a sentence naming a party but no predicate the
+    /// lexicons know.
+    Classifier,
+    /// A wrongdoing predicate with no party it could accuse.
+    NoParty,
+    /// The classifier overruled an accusation the rules found: the sentence reads as
+    /// reference prose or banter.
+    ClassifierVeto,
+}
+
 /// Why a sentence got its verdict: the rule that fired, where, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -119,8 +154,37 @@ pub struct Finding {
     pub message: String,
     /// Byte range in the whole message of the words that triggered the rule.
     pub span: Range<usize>,
+    /// The test that decided the sentence's verdict.
+    pub decided_by: Test,
+    /// Byte range of the accused party, when the rules found one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<Range<usize>>,
+    /// Byte range of the wrongdoing predicate, when the rules found one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<Range<usize>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allegation: Option<KnownAllegation>,
+}
+
+impl Finding {
+    pub fn new(
+        verdict: Verdict,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+        span: Range<usize>,
+        decided_by: Test,
+    ) -> Finding {
+        Finding {
+            verdict,
+            rule: rule.into(),
+            message: message.into(),
+            span,
+            decided_by,
+            party: None,
+            predicate: None,
+            allegation: None,
+        }
+    }
 }
 
 /// The verdict for one sentence of a message.
@@ -130,6 +194,9 @@ pub struct SentenceReport {
     pub span: Range<usize>,
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
+    /// The classifier's score, when it was asked about this sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
 }
 
 /// The verdict for a whole message: the worst of its sentences.
@@ -201,6 +268,23 @@ impl Checker {
         &self.lexicon
     }
 
+    /// What the rules find in `text` taken as one sentence, as the classifier sees it
+    /// (`AllegationScorer::score`): training computes an example's cues with this, so a
+    /// model learns from exactly what it is shown when checking.
+    pub fn cues(&self, text: &str) -> Vec<String> {
+        let masked = text::mask(text);
+        let hits = self.lexicon.scan(&masked);
+        let cx = sentence::Context {
+            lexicon: &self.lexicon,
+            kb: None,
+            scorer: None,
+            text: &masked,
+        };
+        let trimmed = masked.trim_end();
+        let start = trimmed.len() - trimmed.trim_start().len();
+        sentence::cues(&cx, start..trimmed.len(), &hits)
+    }
+
     /// Checks one message, sentence by sentence. Quoted reply-fallback lines (`> `), fenced
     /// code, URLs and markdown markers are not the author's prose and are blanked first;
     /// spans still point into `message`.
@@ -212,7 +296,7 @@ impl Checker {
         let hits = self.lexicon.scan(&masked);
         let cx = sentence::Context {
             lexicon: &self.lexicon,
-            kb,
+            kb: Some(kb),
             scorer: self.scorer.as_deref(),
             text: &masked,
         };

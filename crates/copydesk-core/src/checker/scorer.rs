@@ -1,29 +1,29 @@
-//! The seam for a learned "needs attribution" model.
+//! The seam for the learned accusation classifier.
 //!
-//! Deciding whether an unsourced sentence is an allegation at all is where word lists run
-//! out. The rules settle what they can (a named source, a vague source, an allegation
-//! term); a scorer is consulted only for the sentences they leave open: no source on record
-//! and no allegation vocabulary found (verdict `flag` if the scorer says yes), or only a
-//! vague source with no allegation vocabulary (verdict `weak` if it says yes).
+//! The rules settle what they can: questions and requests, named and vague sources, an
+//! accusation made of a party and a wrongdoing predicate. The classifier is asked about a
+//! sentence that names a party but no predicate the lexicons know (an alarm if it scores
+//! at or above its threshold), and may overrule an accusation the rules found in a
+//! sentence it scores below its veto (reference prose, banter). It sees the sentence and
+//! the rules' cues: which kinds of rule the sentence hits, and whether it names a party.
 
-/// What the rules found in a sentence the scorer is asked about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenQuestion {
-    /// No source at all and no allegation vocabulary: is this an allegation? Yes -> `flag`.
-    Unattributed,
-    /// Only a vague source ("critics say") and no allegation vocabulary. Yes -> `weak`.
-    VaguelySourced,
-}
-
-/// A model that says whether a sentence asserts something needing attribution.
+/// A model that says whether a sentence states an accusation.
 pub trait AllegationScorer: Send + Sync {
     /// Likelihood in `0.0..=1.0` that `sentence` (the author's words, markup blanked)
-    /// asserts an allegation that an editor would want attributed.
-    fn score(&self, sentence: &str, question: OpenQuestion) -> f32;
+    /// states an accusation an editor would want attributed; `cues` are what the rules
+    /// found in it (see `Checker::cues`).
+    fn score(&self, sentence: &str, cues: &[String]) -> f32;
 
-    /// Scores at or above this count as an allegation.
+    /// Scores at or above this count as an accusation.
     fn threshold(&self) -> f32 {
         0.5
+    }
+
+    /// An accusation the rules found in a sentence scored below this is overruled: the
+    /// sentence reads as reference prose or banter ("Ruiz stole second in the 8th"), not
+    /// as a charge against someone. 0 never overrules.
+    fn veto(&self) -> f32 {
+        0.0
     }
 
     /// The rule id reported in findings the scorer decides.

@@ -291,7 +291,7 @@ fn one_megabyte_message_is_checked() {
 struct AlwaysAllegation;
 
 impl AllegationScorer for AlwaysAllegation {
-    fn score(&self, _sentence: &str, _question: OpenQuestion) -> f32 {
+    fn score(&self, _sentence: &str, _cues: &[String]) -> f32 {
         0.9
     }
     fn rule_id(&self) -> &str {

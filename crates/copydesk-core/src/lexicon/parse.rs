@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Rule, RuleKind};
+use super::pattern::Term;
+use super::{Rule, RuleKind, WordClass};
 use crate::checker::Verdict;
 use crate::location::{Located, LocatedErrors};
 
@@ -18,6 +19,22 @@ struct RawFile {
     description: Option<String>,
     #[serde(default)]
     rule: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    class: Vec<Spanned<RawClass>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClass {
+    name: Spanned<String>,
+    terms: Spanned<Vec<Spanned<String>>>,
+}
+
+/// The rules and word classes of one lexicon file.
+#[derive(Debug, Default)]
+pub(super) struct File {
+    pub rules: Vec<Rule>,
+    pub classes: Vec<WordClass>,
 }
 
 #[derive(Deserialize)]
@@ -30,9 +47,11 @@ struct RawRule {
     terms: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     exceptions: Vec<Spanned<String>>,
+    #[serde(default)]
+    examples: Vec<String>,
 }
 
-pub(super) fn parse(origin: &str, text: &str) -> Result<Vec<Rule>, LocatedErrors> {
+pub(super) fn parse(origin: &str, text: &str) -> Result<File, LocatedErrors> {
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         LocatedErrors(vec![Located::at(
             origin,
@@ -91,10 +110,10 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<Vec<Rule>, LocatedErrors
                 "terms is empty: a rule needs at least one term".into(),
             );
         }
-        let mut clean = |list: Vec<Spanned<String>>, what: &str| -> Vec<String> {
+        let mut clean = |list: Vec<Spanned<String>>, what: &str| -> Vec<(String, usize)> {
             list.into_iter()
                 .filter_map(|t| match normalise_term(t.get_ref()) {
-                    Ok(term) => Some(term),
+                    Ok(term) => Some((term, t.span().start)),
                     Err(m) => {
                         err(t.span(), format!("{what} {:?}: {m}", t.get_ref()));
                         None
@@ -104,6 +123,13 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<Vec<Rule>, LocatedErrors
         };
         let terms = clean(terms, "term");
         let exceptions = clean(raw_rule.exceptions, "exception");
+        let term_places = terms
+            .iter()
+            .chain(&exceptions)
+            .map(|(_, at)| crate::location::line_column(text, *at))
+            .collect();
+        let terms = terms.into_iter().map(|(t, _)| t).collect();
+        let exceptions = exceptions.into_iter().map(|(t, _)| t).collect();
 
         if let (Some(kind), Some(severity)) = (kind, severity) {
             let (line, _) = crate::location::line_column(text, rule_span.start);
@@ -115,19 +141,82 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<Vec<Rule>, LocatedErrors
                 terms,
                 exceptions,
                 origin: format!("{origin}:{line}"),
+                file: origin.to_owned(),
+                term_places,
+                examples: raw_rule.examples,
             });
         }
     }
 
+    let mut classes: Vec<WordClass> = Vec::new();
+    for raw_class in raw.class {
+        let class_span = raw_class.span();
+        let raw_class = raw_class.into_inner();
+        let name = raw_class.name.get_ref().trim().to_owned();
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_name {
+            errors.push(Located::at(
+                origin,
+                text,
+                Some(raw_class.name.span()),
+                format!("class name {name:?}: use lowercase letters, digits and hyphens"),
+            ));
+        } else if classes.iter().any(|c| c.name == name) {
+            errors.push(Located::at(
+                origin,
+                text,
+                Some(raw_class.name.span()),
+                format!("duplicate class {name:?}"),
+            ));
+        }
+        let terms_span = raw_class.terms.span();
+        let mut terms = Vec::new();
+        for term in raw_class.terms.into_inner() {
+            let words: Vec<&str> = term.get_ref().split_whitespace().collect();
+            let joined = words.join(" ").to_lowercase();
+            let lemma = joined.trim_start_matches('[').trim_end_matches(']');
+            if lemma.is_empty() || !lemma.chars().next().is_some_and(char::is_alphanumeric) {
+                errors.push(Located::at(
+                    origin,
+                    text,
+                    Some(term.span()),
+                    format!(
+                        "class term {:?}: a word or phrase, no patterns",
+                        term.get_ref()
+                    ),
+                ));
+            } else {
+                terms.push(lemma.to_owned());
+            }
+        }
+        if terms.is_empty() {
+            errors.push(Located::at(
+                origin,
+                text,
+                Some(terms_span),
+                "terms is empty: a class needs at least one term",
+            ));
+        }
+        let (line, _) = crate::location::line_column(text, class_span.start);
+        classes.push(WordClass {
+            name,
+            terms,
+            origin: format!("{origin}:{line}"),
+        });
+    }
+
     if errors.is_empty() {
-        Ok(rules)
+        Ok(File { rules, classes })
     } else {
         Err(LocatedErrors(errors).sorted())
     }
 }
 
-/// Lowercases a term and collapses its inner whitespace; rejects empty terms and
-/// misplaced wildcards.
+/// Lowercases a term and collapses its inner whitespace; rejects terms that do not parse
+/// (see `pattern` for the syntax).
 pub(super) fn normalise_term(term: &str) -> Result<String, String> {
     let words: Vec<&str> = term.split_whitespace().collect();
     let joined = words.join(" ").to_lowercase();
@@ -141,8 +230,13 @@ pub(super) fn normalise_term(term: &str) -> Result<String, String> {
     if joined.ends_with(" *") {
         return Err("`*` must follow a word ending, as in `smuggl*`".into());
     }
-    if !stem.chars().next().is_some_and(char::is_alphanumeric) {
-        return Err("must start with a letter or digit".into());
+    if !stem
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphanumeric() || c == '[')
+    {
+        return Err("must start with a letter, a digit or `[`".into());
     }
+    Term::parse(&joined)?;
     Ok(joined)
 }

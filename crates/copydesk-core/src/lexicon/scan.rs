@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-use super::Rule;
+use super::pattern::{ClassSet, Step, Term, compile_rest, match_rest};
+use super::{Rule, WordClass};
 
 /// One rule term found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,8 @@ struct Entry {
     rule: usize,
     exception: bool,
     wildcard: bool,
+    /// For a pattern's anchor: the index of the steps that must follow it.
+    rest: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -28,15 +31,28 @@ pub(super) struct Scanner {
     automaton: Option<AhoCorasick>,
     /// Per automaton pattern: every rule term or exception spelled that way.
     entries: Vec<Vec<Entry>>,
-    /// Longest exception pattern in bytes, bounding the look-back for exceptions.
+    /// What follows each pattern's anchor.
+    rests: Vec<Vec<Step>>,
+    classes: Vec<ClassSet>,
+    /// Longest exception in bytes, bounding the look-back for exceptions.
     longest_exception: usize,
 }
 
+/// A problem with a term found when compiling: rule index, term index, message.
+pub(super) type Problem = (usize, usize, String);
+
 impl Scanner {
-    pub(super) fn new(rules: &[Rule]) -> Scanner {
+    pub(super) fn new(rules: &[Rule], classes: &[WordClass]) -> Result<Scanner, Vec<Problem>> {
+        let class_index: HashMap<&str, usize> = classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i))
+            .collect();
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut entries: Vec<Vec<Entry>> = Vec::new();
+        let mut rests: Vec<Vec<Step>> = Vec::new();
+        let mut problems = Vec::new();
         let mut longest_exception = 0;
         for (rule, r) in rules.iter().enumerate() {
             let all = r
@@ -44,31 +60,54 @@ impl Scanner {
                 .iter()
                 .map(|t| (t, false))
                 .chain(r.exceptions.iter().map(|t| (t, true)));
-            for (term, exception) in all {
-                let (stem, wildcard) = match term.strip_suffix('*') {
-                    Some(stem) => (stem, true),
-                    None => (term.as_str(), false),
-                };
-                let mut spellings = vec![stem.to_owned()];
-                if stem.contains('\'') {
-                    spellings.push(stem.replace('\'', "\u{2019}"));
-                }
-                for spelling in spellings {
-                    if exception {
-                        longest_exception = longest_exception.max(spelling.len() + 64);
+            for (term_index, (term, exception)) in all.enumerate() {
+                let parsed = match Term::parse(term) {
+                    Ok(parsed) => parsed,
+                    Err(m) => {
+                        problems.push((rule, term_index, format!("term {term:?}: {m}")));
+                        continue;
                     }
-                    let slot = *index.entry(spelling.clone()).or_insert_with(|| {
-                        patterns.push(spelling);
-                        entries.push(Vec::new());
-                        patterns.len() - 1
-                    });
-                    entries[slot].push(Entry {
-                        rule,
-                        exception,
-                        wildcard,
-                    });
+                };
+                let rest = if parsed.is_pattern() {
+                    match compile_rest(parsed.rest(), &class_index) {
+                        Ok(steps) => {
+                            rests.push(steps);
+                            Some(rests.len() - 1)
+                        }
+                        Err(m) => {
+                            problems.push((rule, term_index, format!("term {term:?}: {m}")));
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
+                for stem in parsed.anchors() {
+                    let mut spellings = vec![stem.clone()];
+                    if stem.contains('\'') {
+                        spellings.push(stem.replace('\'', "\u{2019}"));
+                    }
+                    for spelling in spellings {
+                        if exception {
+                            longest_exception = longest_exception.max(spelling.len() + 64);
+                        }
+                        let slot = *index.entry(spelling.clone()).or_insert_with(|| {
+                            patterns.push(spelling);
+                            entries.push(Vec::new());
+                            patterns.len() - 1
+                        });
+                        entries[slot].push(Entry {
+                            rule,
+                            exception,
+                            wildcard: parsed.wildcard,
+                            rest,
+                        });
+                    }
                 }
             }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
         }
         let automaton = (!patterns.is_empty()).then(|| {
             AhoCorasickBuilder::new()
@@ -78,11 +117,17 @@ impl Scanner {
                 .build(&patterns)
                 .expect("lexicon automaton builds")
         });
-        Scanner {
+        let classes = classes
+            .iter()
+            .map(|c| ClassSet::new(c.terms.iter().map(String::as_str)))
+            .collect();
+        Ok(Scanner {
             automaton,
             entries,
+            rests,
+            classes,
             longest_exception,
-        }
+        })
     }
 
     pub(super) fn scan(&self, text: &str) -> Vec<Hit> {
@@ -109,6 +154,11 @@ impl Scanner {
                     extended
                 } else if ends_word && word_continues {
                     continue;
+                } else if let Some(rest) = entry.rest {
+                    match match_rest(text, end, &self.rests[rest], &self.classes) {
+                        Some(end) => end,
+                        None => continue,
+                    }
                 } else {
                     end
                 };

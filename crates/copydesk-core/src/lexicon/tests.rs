@@ -166,3 +166,66 @@ fn editor_file_errors_are_reported_not_merged() {
     let errors = Lexicon::embedded_with(&[("house.toml", "[[rule]]\nid = 3\n")]).unwrap_err();
     assert!(errors.to_string().starts_with("house.toml:2:"), "{errors}");
 }
+
+#[test]
+fn every_rule_matches_its_own_examples() {
+    let lexicon = Lexicon::embedded();
+    let mut misses = Vec::new();
+    for rule in lexicon.rules() {
+        for example in &rule.examples {
+            let hit = lexicon
+                .scan(example)
+                .iter()
+                .any(|h| lexicon.rule_of(h).id == rule.id);
+            if !hit {
+                misses.push(format!("{} ({}): {example:?}", rule.id, rule.origin));
+            }
+        }
+    }
+    assert!(
+        misses.is_empty(),
+        "examples not matched:\n{}",
+        misses.join("\n")
+    );
+}
+
+#[test]
+fn unknown_class_is_reported_at_its_term() {
+    let text = "[[rule]]\nid = \"x\"\nkind = \"allegation-term\"\nseverity = \"flag\"\nmessage = \"m\"\nterms = [\"[take] {loot} from\"]\n";
+    let error = Lexicon::parse("x.toml", text).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "x.toml:6:10: term \"[take] {loot} from\": unknown word class {loot}"
+    );
+}
+
+#[test]
+fn patterns_match_inflections_slots_and_gaps() {
+    let text = r#"
+[[rule]]
+id = "bribe-taking"
+kind = "allegation-term"
+severity = "flag"
+message = "m"
+terms = ["[take] {money} from", "on the take", "[pay] ~ to look the other way"]
+
+[[class]]
+name = "money"
+terms = ["cash", "bribe", "brown envelope"]
+"#;
+    let lexicon = Lexicon::parse("p.toml", text).unwrap();
+    let found = matched(
+        &lexicon,
+        "She took a brown envelope from him; he was on the take; they paid the guards to look the other way.",
+    );
+    let words: Vec<&str> = found.iter().map(|(w, _)| *w).collect();
+    assert_eq!(
+        words,
+        vec![
+            "took a brown envelope from",
+            "on the take",
+            "paid the guards to look the other way"
+        ]
+    );
+    assert!(matched(&lexicon, "she took the kids from school").is_empty());
+}

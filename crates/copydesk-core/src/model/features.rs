@@ -25,6 +25,9 @@ pub struct FeatureSettings {
     pub char_ngrams: (u8, u8),
     /// log2 of the number of hash buckets (`18..=20` in practice; default 18).
     pub buckets_log2: u8,
+    /// Whether the checker's cues (which kinds of lexicon rule a sentence hits, whether it
+    /// names a party) are features too, beside the n-grams.
+    pub cues: bool,
 }
 
 impl Default for FeatureSettings {
@@ -33,6 +36,7 @@ impl Default for FeatureSettings {
             word_ngrams: (1, 2),
             char_ngrams: (2, 5),
             buckets_log2: 18,
+            cues: true,
         }
     }
 }
@@ -166,9 +170,15 @@ impl FeatureSettings {
     /// [`normalize`](super::normalize::normalize)): word n-grams, then character n-grams.
     /// A bucket may be emitted more than once; the feature vector is the sum.
     /// Allocation: two small vectors per call.
-    pub fn for_each(&self, normalized: &str, mut emit: impl FnMut(u32, f32)) {
+    pub fn for_each(&self, normalized: &str, cues: &[String], mut emit: impl FnMut(u32, f32)) {
         self.word_grams(normalized, &mut emit);
         self.char_grams(normalized, &mut emit);
+        if self.cues {
+            for cue in cues {
+                let (bucket, value) = self.bucket_and_value(stable_hash(b"r", cue.as_bytes()), 1.0);
+                emit(bucket, value);
+            }
+        }
     }
 
     /// The word n-grams of [`for_each`](Self::for_each); n > 1 also spans the sentence
@@ -277,9 +287,9 @@ impl FeatureSettings {
 
     /// The feature vector of `normalized` as sorted `(bucket, value)` pairs, one per
     /// bucket (collisions summed, exact zeros dropped). Used in training.
-    pub fn sparse(&self, normalized: &str) -> Vec<(u32, f32)> {
+    pub fn sparse(&self, normalized: &str, cues: &[String]) -> Vec<(u32, f32)> {
         let mut out: Vec<(u32, f32)> = Vec::with_capacity(normalized.len() * 4 + 16);
-        self.for_each(normalized, |b, v| out.push((b, v)));
+        self.for_each(normalized, cues, |b, v| out.push((b, v)));
         out.sort_unstable_by_key(|&(b, _)| b);
         let mut merged: Vec<(u32, f32)> = Vec::with_capacity(out.len());
         for (b, v) in out {
@@ -345,7 +355,7 @@ mod tests {
             buckets_log2: 20,
             ..FeatureSettings::default()
         };
-        settings.for_each("ab", |b, v| got.push((b, v)));
+        settings.for_each("ab", &[], |b, v| got.push((b, v)));
         assert_eq!(got.len(), expected.len());
         for (i, ((b, v), (eb, es))) in got.iter().zip(expected).enumerate() {
             let scale = if i < 3 { 3.0f32 } else { 6.0 }.sqrt().recip();
@@ -361,8 +371,8 @@ mod tests {
             ..FeatureSettings::default()
         };
         let text = normalize("The council approved the budget on Monday.");
-        let a = settings.sparse(&text);
-        let b = settings.sparse(&text);
+        let a = settings.sparse(&text, &[]);
+        let b = settings.sparse(&text, &[]);
         assert_eq!(a, b);
         assert!(!a.is_empty());
         assert!(
@@ -380,7 +390,7 @@ mod tests {
         let mut chars = 0.0f32;
         let mut n = 0;
         // Every emitted value is ±1/√count of its group, so squares sum to 1 per group.
-        settings.for_each(&text, |_, v| {
+        settings.for_each(&text, &[], |_, v| {
             n += 1;
             if n <= 9 + 10 {
                 words += v * v;
@@ -395,8 +405,8 @@ mod tests {
     #[test]
     fn non_ascii_text_and_empty_text_are_fine() {
         let settings = FeatureSettings::default();
-        assert!(settings.sparse("").is_empty());
-        let v = settings.sparse(&normalize("Zürich’s mayor — naïve? 東京"));
+        assert!(settings.sparse("", &[]).is_empty());
+        let v = settings.sparse(&normalize("Zürich’s mayor — naïve? 東京"), &[]);
         assert!(!v.is_empty());
     }
 

@@ -17,6 +17,7 @@
 //! cv-folds: 5
 //! cv-auc: 0.9123
 //! threshold: 0.5
+//! veto: 0.1
 //! bias: -0.0123
 //! weights: f16le 1048576
 //! checksum: fnv1a64 5c0ffee15bad1dea
@@ -136,6 +137,7 @@ pub(super) struct Parsed {
     pub provenance: Provenance,
     pub settings: FeatureSettings,
     pub threshold: f32,
+    pub veto: f32,
     pub bias: f32,
     pub weights: Vec<f32>,
 }
@@ -145,6 +147,7 @@ pub(super) fn write(
     provenance: &Provenance,
     settings: &FeatureSettings,
     threshold: f32,
+    veto: f32,
     bias: f32,
     weights: &[f32],
     encoding: Encoding,
@@ -177,11 +180,13 @@ pub(super) fn write(
         settings.char_ngrams.0, settings.char_ngrams.1
     );
     let _ = writeln!(h, "buckets-log2: {}", settings.buckets_log2);
+    let _ = writeln!(h, "cues: {}", if settings.cues { "rules" } else { "none" });
     let _ = writeln!(h, "hash: {HASH_NAME}");
     let _ = writeln!(h, "lambda: {}", provenance.lambda);
     let _ = writeln!(h, "cv-folds: {}", provenance.cv_folds);
     let _ = writeln!(h, "cv-auc: {:.4}", provenance.cv_auc);
     let _ = writeln!(h, "threshold: {threshold}");
+    let _ = writeln!(h, "veto: {veto}");
     let _ = writeln!(h, "bias: {bias}");
     for (key, value) in &provenance.notes {
         let _ = writeln!(
@@ -286,6 +291,17 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ModelError> {
         char_ngrams: range("char-ngrams")?,
         buckets_log2: u8::try_from(required_number("buckets-log2", "a small number")?)
             .unwrap_or(u8::MAX),
+        cues: match optional("cues") {
+            None | Some("none") => false,
+            Some("rules") => true,
+            Some(other) => {
+                let line = fields
+                    .iter()
+                    .find(|(_, k, _)| *k == "cues")
+                    .map_or(0, |f| f.0);
+                return Err(bad(line, "cues", "\"rules\" or \"none\"", other));
+            }
+        },
     };
     settings.validate().map_err(|message| ModelError::Header {
         line: buckets_line,
@@ -306,6 +322,16 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ModelError> {
             t as f32
         }
         None => 0.5,
+    };
+    let veto = match fields.iter().find(|(_, k, _)| *k == "veto") {
+        Some(&(line, _, raw)) => {
+            let v = finite("veto", number(raw), line, raw)?;
+            if !(0.0..=1.0).contains(&v) {
+                return Err(bad(line, "veto", "a number from 0 to 1", raw));
+            }
+            v as f32
+        }
+        None => 0.0,
     };
 
     let (weights_line, weights_raw) = get("weights")?;
@@ -391,11 +417,13 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ModelError> {
         "word-ngrams",
         "char-ngrams",
         "buckets-log2",
+        "cues",
         "hash",
         "lambda",
         "cv-folds",
         "cv-auc",
         "threshold",
+        "veto",
         "bias",
         "weights",
         "checksum",
@@ -420,6 +448,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ModelError> {
         provenance,
         settings,
         threshold,
+        veto,
         bias,
         weights,
     })

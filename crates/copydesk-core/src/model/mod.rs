@@ -28,7 +28,7 @@ pub mod sweep;
 pub mod train;
 pub mod weak;
 
-use crate::checker::{AllegationScorer, OpenQuestion};
+use crate::checker::AllegationScorer;
 
 pub use features::FeatureSettings;
 pub use format::{Encoding, ModelError, Provenance};
@@ -36,7 +36,7 @@ pub use normalize::normalize;
 
 /// The default model's file, compiled into the binary. Trained on PolNeAR's train split
 /// (weights only: no corpus text) plus copydesk's own hard negatives; see the README.
-pub static EMBEDDED_MODEL: &[u8] = include_bytes!("../../../../models/needs-attribution.bin");
+pub static EMBEDDED_MODEL: &[u8] = include_bytes!("../../../../models/accusation.bin");
 
 /// A logistic-regression "needs attribution" model over hashed n-grams.
 #[derive(Clone, PartialEq)]
@@ -46,6 +46,7 @@ pub struct Model {
     bias: f32,
     weights: Vec<f32>,
     threshold: f32,
+    veto: f32,
 }
 
 impl std::fmt::Debug for Model {
@@ -54,6 +55,7 @@ impl std::fmt::Debug for Model {
             .field("provenance", &self.provenance)
             .field("settings", &self.settings)
             .field("threshold", &self.threshold)
+            .field("veto", &self.veto)
             .field("weights", &self.weights.len())
             .finish()
     }
@@ -84,6 +86,7 @@ impl Model {
             bias,
             weights,
             threshold: 0.5,
+            veto: 0.0,
         })
     }
 
@@ -97,6 +100,7 @@ impl Model {
             bias: parsed.bias,
             weights: parsed.weights,
             threshold: parsed.threshold,
+            veto: parsed.veto,
         })
     }
 
@@ -113,6 +117,7 @@ impl Model {
             &self.provenance,
             &self.settings,
             self.threshold,
+            self.veto,
             self.bias,
             &self.weights,
             encoding,
@@ -122,6 +127,13 @@ impl Model {
     /// This model with scores at or above `threshold` counting as allegations.
     pub fn with_threshold(mut self, threshold: f32) -> Model {
         self.threshold = threshold.clamp(0.0, 1.0);
+        self
+    }
+
+    /// This model overruling the rules' accusations in sentences it scores below `veto`
+    /// (0 never overrules).
+    pub fn with_veto(mut self, veto: f32) -> Model {
+        self.veto = veto.clamp(0.0, 1.0);
         self
     }
 
@@ -143,31 +155,35 @@ impl Model {
         self.threshold
     }
 
-    /// The raw linear score (log-odds) of an already normalised text.
-    pub fn margin_normalized(&self, normalized: &str) -> f32 {
+    /// The raw linear score (log-odds) of an already normalised text with the rules'
+    /// cues (ignored by a model trained without them).
+    pub fn margin_normalized(&self, normalized: &str, cues: &[String]) -> f32 {
         let mut sum = self.bias;
         let weights = &self.weights;
-        self.settings.for_each(normalized, |bucket, value| {
+        self.settings.for_each(normalized, cues, |bucket, value| {
             sum += weights[bucket as usize] * value
         });
         sum
     }
 
-    /// Probability in `0.0..=1.0` that `text` needs attribution.
-    pub fn probability(&self, text: &str) -> f32 {
-        sigmoid(self.margin_normalized(&normalize(text)))
+    /// Probability in `0.0..=1.0` that `text`, with the rules' `cues`, states an
+    /// accusation.
+    pub fn probability(&self, text: &str, cues: &[String]) -> f32 {
+        sigmoid(self.margin_normalized(&normalize(text), cues))
     }
 }
 
 impl AllegationScorer for Model {
-    /// The same question for both open cases: the model learned what journalists
-    /// attribute, whoever the (vague) source is.
-    fn score(&self, sentence: &str, _question: OpenQuestion) -> f32 {
-        self.probability(sentence)
+    fn score(&self, sentence: &str, cues: &[String]) -> f32 {
+        self.probability(sentence, cues)
     }
 
     fn threshold(&self) -> f32 {
         self.threshold
+    }
+
+    fn veto(&self) -> f32 {
+        self.veto
     }
 
     fn rule_id(&self) -> &str {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::checker::{AllegationScorer, Checker, OpenQuestion};
+use crate::checker::{AllegationScorer, Checker};
 use crate::eval::{self, Case, Scores};
 use crate::knowledge::KnowledgeBase;
 
@@ -33,8 +33,8 @@ struct Thresholded {
 }
 
 impl AllegationScorer for Thresholded {
-    fn score(&self, sentence: &str, question: OpenQuestion) -> f32 {
-        self.model.score(sentence, question)
+    fn score(&self, sentence: &str, cues: &[String]) -> f32 {
+        self.model.score(sentence, cues)
     }
     fn threshold(&self) -> f32 {
         self.threshold

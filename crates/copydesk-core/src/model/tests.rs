@@ -40,7 +40,7 @@ fn model_file_round_trips() {
     assert_eq!(half.settings(), model.settings());
     assert_eq!(half.threshold(), 0.7);
     for text in ["The mayor hid the audit.", "see you at 3pm", ""] {
-        let (a, b) = (model.probability(text), half.probability(text));
+        let (a, b) = (model.probability(text, &[]), half.probability(text, &[]));
         assert!((a - b).abs() < 0.01, "{text}: {a} vs {b}");
     }
     // The header is readable text.
@@ -160,10 +160,10 @@ fn embedded_model_ranks_allegations_above_chatter() {
     ];
     let lowest_allegation = allegations
         .iter()
-        .map(|t| model.probability(t))
+        .map(|t| model.probability(t, &[]))
         .fold(f32::INFINITY, f32::min);
     for text in chatter {
-        let p = model.probability(text);
+        let p = model.probability(text, &[]);
         assert!(
             p < 0.3 && p < lowest_allegation,
             "{text}: {p} (lowest allegation {lowest_allegation})"

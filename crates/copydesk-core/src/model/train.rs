@@ -33,6 +33,9 @@ pub struct Example {
     pub group: u32,
     /// Relative weight before class balancing (1.0 for ordinary examples).
     pub weight: f32,
+    /// What the checker's rules find in the text (`Checker::cues`), for a model that
+    /// uses cues; empty otherwise.
+    pub cues: Vec<String>,
 }
 
 /// How to train.
@@ -253,7 +256,7 @@ fn featurize(examples: &[Example], settings: &FeatureSettings, threads: usize) -
     let chunks: Vec<&[Example]> = examples.chunks(chunk).collect();
     parallel_map(&chunks, threads, |part| {
         part.iter()
-            .map(|e| settings.sparse(&normalize(&e.text)))
+            .map(|e| settings.sparse(&normalize(&e.text), &e.cues))
             .collect::<Rows>()
     })
     .into_iter()
@@ -712,6 +715,7 @@ mod tests {
                     positive: true,
                     group,
                     weight: 1.0,
+                    cues: Vec::new(),
                 });
                 let place = places[(i + j) % places.len()];
                 let day = days[(i * 2 + j) % days.len()];
@@ -720,6 +724,7 @@ mod tests {
                     positive: false,
                     group,
                     weight: 1.0,
+                    cues: Vec::new(),
                 });
                 group += 1;
             }
@@ -743,14 +748,19 @@ mod tests {
         assert!(trained.cv_auc > 0.95, "cv auc {}", trained.cv_auc);
         let correct = examples
             .iter()
-            .filter(|e| (trained.model.probability(&e.text) >= 0.5) == e.positive)
+            .filter(|e| (trained.model.probability(&e.text, &[]) >= 0.5) == e.positive)
             .count();
         assert!(correct as f64 >= 0.95 * examples.len() as f64, "{correct}");
-        assert!(trained.model.probability("the auditor embezzled the grant") > 0.5);
         assert!(
             trained
                 .model
-                .probability("the new pool opens on sunday with a ceremony")
+                .probability("the auditor embezzled the grant", &[])
+                > 0.5
+        );
+        assert!(
+            trained
+                .model
+                .probability("the new pool opens on sunday with a ceremony", &[])
                 < 0.5
         );
         let p = trained.model.provenance();
