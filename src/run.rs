@@ -56,6 +56,9 @@ struct CheckedLine<'a> {
     line: usize,
     verdict: Verdict,
     findings: Vec<&'a copydesk_core::Finding>,
+    /// The classifier's score for each sentence it was asked about (byte span, score).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scores: Vec<(std::ops::Range<usize>, f32)>,
 }
 
 /// `copydesk check [FILE|-]`: one message per line; exit 1 if any needs attention.
@@ -80,10 +83,16 @@ pub fn check(args: CheckArgs) -> anyhow::Result<Status> {
         }
         if args.json {
             let findings = report.sentences.iter().flat_map(|s| &s.findings).collect();
+            let scores = report
+                .sentences
+                .iter()
+                .filter_map(|s| s.score.map(|score| (s.span.clone(), score)))
+                .collect();
             let record = CheckedLine {
                 line: number,
                 verdict,
                 findings,
+                scores,
             };
             serde_json::to_writer(&mut out, &record)?;
             writeln!(out)?;

@@ -45,8 +45,8 @@ pub struct TrainArgs {
     /// Word n-gram lengths, e.g. 1-2 (0-0 for none).
     #[arg(long, default_value = "1-2", value_parser = parse_range, value_name = "MIN-MAX")]
     pub word_ngrams: (u8, u8),
-    /// Character n-gram lengths, e.g. 2-5 (0-0 for none).
-    #[arg(long, default_value = "2-5", value_parser = parse_range, value_name = "MIN-MAX")]
+    /// Character n-gram lengths, e.g. 3-4 (0-0 for none).
+    #[arg(long, default_value = "3-4", value_parser = parse_range, value_name = "MIN-MAX")]
     pub char_ngrams: (u8, u8),
     /// Cross-validation folds, grouped by article.
     #[arg(long, default_value_t = 5, value_name = "K")]

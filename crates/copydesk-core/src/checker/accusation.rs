@@ -59,6 +59,9 @@ const INDEFINITE: &[&str] = &[
     "a", "an", "any", "some", "every", "each", "no", "many", "most", "all", "other",
 ];
 
+/// A wrongdoing predicate's rule and span, and the span of the party it accuses.
+pub(super) type Accused<'a> = (&'a crate::lexicon::Rule, Range<usize>, Option<Range<usize>>);
+
 /// A sentence's possible parties, in order of appearance.
 #[derive(Debug, Default)]
 pub(super) struct PartyCandidates {
@@ -88,12 +91,12 @@ impl<'a> Sentence<'a> {
             return Vec::new();
         }
         let mut out: Vec<Finding> = self
-            .predicates()
-            .into_iter()
-            .map(|(rule, span)| match self.party(span) {
+            .accused()
+            .iter()
+            .map(|(rule, span, party)| match party {
                 Some(party) => {
                     let mut finding = self.finding(rule.severity, rule, span, Test::Accusation);
-                    finding.party = Some(party);
+                    finding.party = Some(party.clone());
                     finding.predicate = Some(span.clone());
                     finding
                 }
@@ -121,9 +124,25 @@ impl<'a> Sentence<'a> {
         out
     }
 
+    /// The wrongdoing predicates asserted as fact, each with the party it accuses if the
+    /// sentence names one; empty when the sentence is not open to dispute. Found once.
+    pub(super) fn accused(&self) -> &[Accused<'a>] {
+        self.accused.get_or_init(|| {
+            if !self.open_to_dispute() {
+                return Vec::new();
+            }
+            self.predicates()
+                .into_iter()
+                .map(|(rule, span)| (*rule, span.clone(), self.party(span)))
+                .collect()
+        })
+    }
+
     /// Neither an official act on the record ("was charged with") nor settled history.
     pub(super) fn open_to_dispute(&self) -> bool {
-        self.of_kind(RuleKind::OfficialRecord).next().is_none() && !self.is_history()
+        *self.disputable.get_or_init(|| {
+            self.of_kind(RuleKind::OfficialRecord).next().is_none() && !self.is_history()
+        })
     }
 
     /// Wrongdoing predicates asserted as fact: not negated, not part of a name, not inside
@@ -274,8 +293,19 @@ impl<'a> Sentence<'a> {
         if text.bytes().any(|b| b.is_ascii_digit()) {
             return false;
         }
-        let lower = text.to_lowercase().replace('\u{2019}', "'");
-        if NOT_NAMES.contains(&lower.as_str()) {
+        // Most words are short ASCII: lowered on the stack.
+        let mut buffer = [0u8; 32];
+        let owned;
+        let lower: &str = if text.is_ascii() && text.len() <= buffer.len() {
+            let lowered = &mut buffer[..text.len()];
+            lowered.copy_from_slice(text.as_bytes());
+            lowered.make_ascii_lowercase();
+            std::str::from_utf8(lowered).expect("ASCII is UTF-8")
+        } else {
+            owned = text.to_lowercase().replace('\u{2019}', "'");
+            &owned
+        };
+        if NOT_NAMES.contains(&lower) {
             return false;
         }
         if lower.ends_with("'s") && lower.len() > 2 {
@@ -288,7 +318,7 @@ impl<'a> Sentence<'a> {
         let letters = lower
             .chars()
             .all(|c| c.is_alphabetic() || c == '-' || c == '\'');
-        letters && lower.chars().count() >= MIN_NAME_LEN && !is_common_word(&lower)
+        letters && lower.chars().count() >= MIN_NAME_LEN && !is_common_word(lower)
     }
 
     /// Inside the reach of a conditional before it in the same clause: "if they show

@@ -65,7 +65,9 @@ pub(super) struct Sentence<'a> {
     pub(super) score: OnceCell<f32>,
     /// Whether most words are capitalized, and the possible parties: found on first use.
     pub(super) headline: OnceCell<bool>,
+    pub(super) disputable: OnceCell<bool>,
     pub(super) parties: OnceCell<super::accusation::PartyCandidates>,
+    pub(super) accused: OnceCell<Vec<super::accusation::Accused<'a>>>,
 }
 
 /// Checks one sentence, given the message's lexicon hits that start inside it (hits that
@@ -113,7 +115,9 @@ impl<'a> Sentence<'a> {
             follows_named: false,
             score: OnceCell::new(),
             headline: OnceCell::new(),
+            disputable: OnceCell::new(),
             parties: OnceCell::new(),
+            accused: OnceCell::new(),
         }
     }
 
@@ -373,11 +377,7 @@ impl<'a> Sentence<'a> {
         if self.names_a_party() {
             cues.push("party".into());
         }
-        if self
-            .allegation_evidence(true)
-            .iter()
-            .any(|f| f.decided_by == Test::Accusation)
-        {
+        if self.accused().iter().any(|(_, _, party)| party.is_some()) {
             cues.push("accusation".into());
         }
         cues.sort_unstable();

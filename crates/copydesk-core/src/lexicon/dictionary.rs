@@ -25,43 +25,69 @@ fn hashes() -> &'static [u32] {
     })
 }
 
-fn fnv1a32(word: &str) -> u32 {
+fn fnv1a32(parts: &[&[u8]]) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
-    for &b in word.as_bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
+    for part in parts {
+        for &b in *part {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
     }
     h
 }
 
-fn known(word: &str) -> bool {
-    hashes().binary_search(&fnv1a32(word)).is_ok()
+/// Whether the word spelled `stem` + `ending` is in the dictionary.
+fn known(stem: &str, ending: &str) -> bool {
+    hashes()
+        .binary_search(&fnv1a32(&[stem.as_bytes(), ending.as_bytes()]))
+        .is_ok()
 }
 
 /// Whether `word` (lower case) is a common word in any of its regular forms: "bribes",
 /// "rigged", "fixing" and "parties" are; "kowalski" is not.
 pub fn is_common_word(word: &str) -> bool {
-    if known(word) {
+    known_in_some_form(word)
+        || BRITISH
+            .iter()
+            .filter(|(british, _)| word.contains(british))
+            .any(|(british, american)| known_in_some_form(&word.replacen(british, american, 1)))
+}
+
+/// British spellings WordNet lists in their American form only: "harbour", "defence",
+/// "organise", "centre".
+const BRITISH: [(&str, &str); 8] = [
+    ("our", "or"),
+    ("ise", "ize"),
+    ("isi", "izi"),
+    ("isa", "iza"),
+    ("yse", "yze"),
+    ("tre", "ter"),
+    ("ence", "ense"),
+    ("ogue", "og"),
+];
+
+fn known_in_some_form(word: &str) -> bool {
+    if known(word, "") {
         return true;
     }
     let word = word.strip_suffix("'s").unwrap_or(word);
-    let stems = [
-        word.strip_suffix('s').map(str::to_owned),
-        word.strip_suffix("es").map(str::to_owned),
-        word.strip_suffix("ies").map(|s| format!("{s}y")),
-        word.strip_suffix("ied").map(|s| format!("{s}y")),
-        word.strip_suffix("ed").map(str::to_owned),
-        word.strip_suffix('d').map(str::to_owned),
-        word.strip_suffix("ing").map(str::to_owned),
-        word.strip_suffix("ing").map(|s| format!("{s}e")),
-        word.strip_suffix("er").map(str::to_owned),
-        word.strip_suffix("est").map(str::to_owned),
-        word.strip_suffix("ly").map(str::to_owned),
+    // (ending to strip, ending to put back): "parties" -> "party", "bribing" -> "bribe".
+    const ENDINGS: [(&str, &str); 8] = [
+        ("s", ""),
+        ("es", ""),
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ed", ""),
+        ("d", ""),
+        ("ing", ""),
+        ("ing", "e"),
     ];
-    stems
-        .into_iter()
-        .flatten()
-        .any(|stem| stem.len() >= 2 && (known(&stem) || undoubled(&stem).is_some_and(known)))
+    ENDINGS.iter().any(|(strip, put)| {
+        let Some(stem) = word.strip_suffix(strip) else {
+            return false;
+        };
+        stem.len() >= 2 && (known(stem, put) || undoubled(stem).is_some_and(|s| known(s, put)))
+    })
 }
 
 /// "rigg" → "rig": the stem of a doubled final consonant.
@@ -77,8 +103,21 @@ mod tests {
     #[test]
     fn common_words_in_any_form_are_known() {
         for word in [
-            "bribe", "bribes", "bribed", "rigged", "fixing", "parties", "council", "the", "tbh",
+            "bribe",
+            "bribes",
+            "bribed",
+            "rigged",
+            "fixing",
+            "parties",
+            "council",
+            "the",
+            "tbh",
             "took",
+            "harbour",
+            "defence",
+            "organised",
+            "centre",
+            "travelled",
         ] {
             assert!(is_common_word(word), "{word}");
         }

@@ -13,7 +13,8 @@
 //! clause punctuation. Either way a message is scanned once.
 
 use std::collections::HashMap;
-use std::ops::Range;
+
+use rustc_hash::FxHashMap;
 
 use super::forms::forms;
 
@@ -159,7 +160,7 @@ impl Term {
 /// A word class compiled for matching: its terms' spellings (every form), by last word.
 #[derive(Debug, Default)]
 pub(crate) struct ClassSet {
-    by_last_word: HashMap<String, Vec<Vec<String>>>,
+    by_last_word: FxHashMap<String, Vec<Vec<String>>>,
 }
 
 impl ClassSet {
@@ -179,18 +180,29 @@ impl ClassSet {
         set
     }
 
-    /// Whether `words` (lowercased) end in one of the class's terms.
+    /// Whether `words` (as written) end in one of the class's terms.
     fn ends(&self, words: &[&str]) -> bool {
         let Some(last) = words.last() else {
             return false;
         };
-        self.by_last_word.get(*last).is_some_and(|terms| {
+        let mut buffer = [0u8; 32];
+        let owned;
+        let key: &str = if last.is_ascii() && last.len() <= buffer.len() {
+            let lowered = &mut buffer[..last.len()];
+            lowered.copy_from_slice(last.as_bytes());
+            lowered.make_ascii_lowercase();
+            std::str::from_utf8(lowered).expect("ASCII is UTF-8")
+        } else {
+            owned = last.to_lowercase().replace('\u{2019}', "'");
+            &owned
+        };
+        self.by_last_word.get(key).is_some_and(|terms| {
             terms.iter().any(|term| {
                 term.len() <= words.len()
                     && term
                         .iter()
                         .zip(&words[words.len() - term.len()..])
-                        .all(|(a, b)| a == b)
+                        .all(|(a, b)| same_word(a, b))
             })
         })
     }
@@ -234,14 +246,36 @@ pub(crate) fn match_rest(
     steps: &[Step],
     classes: &[ClassSet],
 ) -> Option<usize> {
-    let words = following_words(text, from);
-    let lowered: Vec<String> = words
+    let mut spans = [(0, 0); MOST_WORDS];
+    let found = following_words(text, from, reach(steps), &mut spans);
+    let mut words = [""; MOST_WORDS];
+    for (word, &(start, end)) in words.iter_mut().zip(&spans[..found]) {
+        *word = &text[start..end];
+    }
+    let used = match_steps(&words[..found], steps, classes)?;
+    Some(if used == 0 { from } else { spans[used - 1].1 })
+}
+
+/// Whether a word of the text is `term` (lower case, `'` for any apostrophe).
+fn same_word(term: &str, word: &str) -> bool {
+    if word.is_ascii() {
+        term.eq_ignore_ascii_case(word)
+    } else {
+        term == word.to_lowercase().replace('\u{2019}', "'")
+    }
+}
+
+/// The most words `steps` can use.
+fn reach(steps: &[Step]) -> usize {
+    steps
         .iter()
-        .map(|w| text[w.clone()].to_lowercase().replace('\u{2019}', "'"))
-        .collect();
-    let lowered: Vec<&str> = lowered.iter().map(String::as_str).collect();
-    let used = match_steps(&lowered, steps, classes)?;
-    Some(if used == 0 { from } else { words[used - 1].end })
+        .map(|step| match step {
+            Step::Words(alternatives) => alternatives.iter().map(Vec::len).max().unwrap_or(0),
+            Step::Class(_) => SLOT_WORDS,
+            Step::Gap => GAP_WORDS,
+        })
+        .sum::<usize>()
+        .min(MOST_WORDS)
 }
 
 /// How many of `words` the steps use, if they match from the first word.
@@ -254,7 +288,7 @@ fn match_steps(words: &[&str], steps: &[Step], classes: &[ClassSet]) -> Option<u
     };
     match step {
         Step::Words(alternatives) => alternatives.iter().find_map(|alt| {
-            (alt.len() <= words.len() && alt.iter().zip(words).all(|(a, b)| a == b))
+            (alt.len() <= words.len() && alt.iter().zip(words).all(|(a, b)| same_word(a, b)))
                 .then(|| then(alt.len()))
                 .flatten()
         }),
@@ -265,35 +299,61 @@ fn match_steps(words: &[&str], steps: &[Step], classes: &[ClassSet]) -> Option<u
     }
 }
 
-/// The words after byte `from` up to the next clause punctuation, at most as many as a
-/// pattern can use.
-fn following_words(text: &str, from: usize) -> Vec<Range<usize>> {
-    const MOST: usize = 16;
-    let mut out = Vec::new();
+/// The most words a pattern's rest looks at.
+const MOST_WORDS: usize = 16;
+
+/// The words after byte `from` up to the next clause punctuation, at most `limit`, as
+/// (start, end) byte offsets into `out`; returns how many.
+fn following_words(
+    text: &str,
+    from: usize,
+    limit: usize,
+    out: &mut [(usize, usize); MOST_WORDS],
+) -> usize {
+    let mut found = 0;
     let mut start: Option<usize> = None;
-    let mut chars = text[from..].char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let at = from + i;
-        let next_is_word = chars.peek().is_some_and(|&(_, n)| n.is_alphanumeric());
+    let bytes = text.as_bytes();
+    // ASCII bytes are whole characters; only other bytes need decoding.
+    let char_at = |at: usize| -> (char, usize) {
+        if bytes[at].is_ascii() {
+            (char::from(bytes[at]), 1)
+        } else {
+            let c = text[at..]
+                .chars()
+                .next()
+                .expect("at is a character boundary");
+            (c, c.len_utf8())
+        }
+    };
+    let mut at = from;
+    while at < bytes.len() {
+        if found == limit {
+            return found;
+        }
+        let (c, len) = char_at(at);
+        let next_is_word = at + len < bytes.len() && char_at(at + len).0.is_alphanumeric();
         let inner_apostrophe = matches!(c, '\'' | '\u{2019}') && start.is_some() && next_is_word;
         if c.is_alphanumeric() || inner_apostrophe {
             start.get_or_insert(at);
+            at += len;
             continue;
         }
         if let Some(s) = start.take() {
-            out.push(s..at);
-            if out.len() == MOST {
-                return out;
-            }
+            out[found] = (s, at);
+            found += 1;
         }
         if is_clause_punctuation(c) {
-            return out;
+            return found;
         }
+        at += len;
     }
-    if let Some(s) = start {
-        out.push(s..text.len());
+    if let Some(s) = start
+        && found < limit
+    {
+        out[found] = (s, text.len());
+        found += 1;
     }
-    out
+    found
 }
 
 fn is_clause_punctuation(c: char) -> bool {

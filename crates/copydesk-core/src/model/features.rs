@@ -21,7 +21,7 @@ use super::normalize::words;
 pub struct FeatureSettings {
     /// Word n-gram lengths, inclusive (`1..=2`).
     pub word_ngrams: (u8, u8),
-    /// Character n-gram lengths, inclusive (`2..=5`).
+    /// Character n-gram lengths, inclusive (`3..=4`).
     pub char_ngrams: (u8, u8),
     /// log2 of the number of hash buckets (`18..=20` in practice; default 18).
     pub buckets_log2: u8,
@@ -34,7 +34,7 @@ impl Default for FeatureSettings {
     fn default() -> Self {
         FeatureSettings {
             word_ngrams: (1, 2),
-            char_ngrams: (2, 5),
+            char_ngrams: (3, 4),
             buckets_log2: 18,
             cues: true,
         }
@@ -353,6 +353,7 @@ mod tests {
         let mut got = Vec::new();
         let settings = FeatureSettings {
             buckets_log2: 20,
+            char_ngrams: (2, 5),
             ..FeatureSettings::default()
         };
         settings.for_each("ab", &[], |b, v| got.push((b, v)));

@@ -100,7 +100,7 @@ fn bad_model_files_give_clear_errors() {
     );
     assert!(
         error(&with_header(
-            &|h| h.replace("char-ngrams: 2-5", "char-ngrams: 5")
+            &|h| h.replace("char-ngrams: 3-4", "char-ngrams: 5")
         ))
         .contains("a range like 1-2")
     );
