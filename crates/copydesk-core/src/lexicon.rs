@@ -77,8 +77,8 @@ pub enum RuleKind {
     Party,
     /// Words that make what follows hypothetical: "if", "assuming", "whether".
     Conditional,
-    /// A noun that makes the wrongdoing word right before it a topic: "laundering case",
-    /// "fraud trial", "bribery law".
+    /// A noun that makes the wrongdoing word right before it a topic: "fraud trial",
+    /// "bribery law", "doping tribunal".
     TopicNoun,
 }
 

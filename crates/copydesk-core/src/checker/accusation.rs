@@ -15,12 +15,12 @@ const NEGATION_REACH: usize = 4;
 const HISTORY_BEFORE: u32 = 1950;
 /// Bytes before a term in which to look for its negation (bounds the look-back).
 const NEGATION_REACH_BYTES: usize = 160;
-/// How many words after a wrongdoing word a topic noun may come ("laundering case").
+/// How many words after a wrongdoing word a topic noun may come ("fraud trial").
 const TOPIC_REACH: usize = 1;
 /// Shortest lower-case word taken for a name when no dictionary knows it.
 const MIN_NAME_LEN: usize = 3;
 /// How many words a subject opening a predicate's clause may have ("the deputy head of
-/// science at Hartley Grammar").
+/// maths at the grammar school").
 const SUBJECT_REACH: usize = 10;
 /// How many words before a party word its determiner may stand ("the club's head coach").
 const DETERMINER_REACH: usize = 3;
@@ -161,8 +161,8 @@ impl<'a> Sentence<'a> {
             .collect()
     }
 
-    /// A wrongdoing word naming a topic: right before a topic noun ("the laundering case",
-    /// "the anti-bribery unit", "insider trading case") or after "anti-".
+    /// A wrongdoing word naming a topic: right before a topic noun ("the fraud trial",
+    /// "the bribery law", "a doping tribunal") or after "anti-".
     fn topical(&self, span: &Range<usize>) -> bool {
         let before = &self.cx.text.as_bytes()[span.start.saturating_sub(5)..span.start];
         let anti = before.eq_ignore_ascii_case(b"anti-");
@@ -243,7 +243,7 @@ impl<'a> Sentence<'a> {
     }
 
     /// A definite noun phrase opening the predicate's clause, when the predicate reads as
-    /// its verb: "the 4th precinct covered up ...", "this firm has been fiddling ...".
+    /// its verb: "the night shift covered up ...", "this firm has been fiddling ...".
     fn definite_subject(&self, predicate: &Range<usize>) -> Option<Range<usize>> {
         let head = self.cx.text[predicate.clone()]
             .split_whitespace()
@@ -276,7 +276,7 @@ impl<'a> Sentence<'a> {
     }
 
     /// Whether the sentence names any party at all, or opens with a definite noun phrase
-    /// ("the head of science has been ...").
+    /// ("the head of maths has been ...").
     pub(super) fn names_a_party(&self) -> bool {
         let opens_definite = self
             .words()
@@ -286,8 +286,8 @@ impl<'a> Sentence<'a> {
         opens_definite || self.party(&(self.span.start..self.span.start)).is_some()
     }
 
-    /// A word that names someone: capitalized inside the sentence ("Kowalski", "FIFA"),
-    /// a possessor ("kowalski's"), or a lower-case word no dictionary holds ("kowalski").
+    /// A word that names someone: capitalized inside the sentence ("Okafor", "FIFA"),
+    /// a possessor ("okafor's"), or a lower-case word no dictionary holds ("okafor").
     fn is_name(&self, index: usize, word: &Range<usize>) -> bool {
         let text = &self.cx.text[word.clone()];
         if text.bytes().any(|b| b.is_ascii_digit()) {
@@ -321,8 +321,8 @@ impl<'a> Sentence<'a> {
         letters && lower.chars().count() >= MIN_NAME_LEN && !is_common_word(lower)
     }
 
-    /// Inside the reach of a conditional before it in the same clause: "if they show
-    /// kickbacks", "checking whether the coach doped riders". `conditionals` are the
+    /// Inside the reach of a conditional before it in the same clause: "if the books
+    /// were cooked", "checking whether the coach doped riders". `conditionals` are the
     /// sentence's conditional words in order; only the nearest one before can reach.
     fn hypothetical(&self, span: &Range<usize>, conditionals: &[&Range<usize>]) -> bool {
         let before = conditionals.partition_point(|c| c.end <= span.start);

@@ -11,8 +11,8 @@ const SUBJECT_WINDOW: usize = 6;
 /// How many words after an agentless passive its `by` agent may come.
 const AGENT_REACH: usize = 8;
 
-/// Words a reporting verb's subject does not reach back across ("polls showed that few
-/// voters thought": the subject of "thought" is "few voters").
+/// Words a reporting verb's subject does not reach back across ("a survey found that most
+/// voters thought": the subject of "thought" is "most voters").
 const SUBJECT_STOPS: &[&str] = &[
     "that", "which", "because", "while", "whether", "if", "but", "although", "though", "when",
     "since", "unless", "whereas",
@@ -116,7 +116,7 @@ impl<'a> Sentence<'a> {
                     prev.chars().next().is_some_and(char::is_uppercase)
                         && !NOT_NAMES.contains(&prev.to_lowercase().as_str())
                 };
-                // "the residents' association says": the crowd word only modifies the source.
+                // "the tenants' union says": the crowd word only modifies the source.
                 let possessive = self.cx.text[s.end..].starts_with(['\'', '\u{2019}']);
                 !qualified && !possessive
             })
@@ -164,10 +164,10 @@ impl<'a> Sentence<'a> {
                         previous.ends_with("'s") || previous.ends_with("\u{2019}s")
                     };
                     if after_possessive {
-                        continue; // "the harbourmaster's alleged kickbacks": an adjective
+                        continue; // "the treasurer's alleged payments": an adjective
                     }
                     if rule.kind != RuleKind::AttributionPattern && self.used_as_noun(span) {
-                        continue; // "late-night calls came in", "claims of abuse"
+                        continue; // "angry calls came in", "claims of abuse"
                     }
                     let mut before = self.window_before(span.start);
                     let after = self.window_after(span.end);
@@ -261,8 +261,8 @@ impl<'a> Sentence<'a> {
         out
     }
 
-    /// Whether a vague phrase that starts before `span` covers it ("is not thought to",
-    /// "dogged by charges that"): the verb is part of the vague phrase, not a source.
+    /// Whether a vague phrase that starts before `span` covers it ("is said to", "faced
+    /// claims that"): the verb is part of the vague phrase, not a source.
     pub(super) fn inside_vague_phrase(
         &self,
         span: &Range<usize>,

@@ -20,7 +20,7 @@ pub trait AllegationScorer: Send + Sync {
     }
 
     /// An accusation the rules found in a sentence scored below this is overruled: the
-    /// sentence reads as reference prose or banter ("Ruiz stole second in the 8th"), not
+    /// sentence reads as reference prose or banter ("Okafor stole third in the ninth"), not
     /// as a charge against someone. 0 never overrules.
     fn veto(&self) -> f32 {
         0.0
