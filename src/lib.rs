@@ -8,6 +8,7 @@ pub mod config;
 pub mod connectors;
 pub mod feedback;
 pub mod freshness;
+pub mod lifecycle;
 pub mod loading;
 pub mod logging;
 pub mod metrics;

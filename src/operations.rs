@@ -3,23 +3,24 @@
 //! carried out (modes and mutes that survive restarts, stats, reloads), counters,
 //! feedback on warnings, the audit log, metrics and the daily freshness list.
 //!
-//! The Matrix connector calls one method at each point where something happens (a
-//! message checked, a warning posted, a reaction, an admin request) and sends the replies
-//! it gets back; everything here speaks in room, event and user ids as strings.
+//! The lifecycle (`crate::lifecycle`) calls one method at each point where something
+//! happens (a message checked, a warning posted or withdrawn, a vote, an admin request)
+//! and sends the replies it gets back; everything here speaks in room, event and user ids
+//! as strings.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use copydesk_core::admin::{self, AdminRequest, Mute, RoomMode};
-use copydesk_core::feedback::{Vote, demote};
+use copydesk_core::admin::{self, AdminRequest, Mute, Period, RoomMode};
+use copydesk_core::feedback::{RuleFeedback, Vote};
 use copydesk_core::{Desk, MessageReport, Reply};
 use jiff::civil::{Date, DateTime};
 use jiff::{Timestamp, Zoned};
 
 use crate::audit::{Action, AuditLog, AuditSettings, Record};
-use crate::feedback::{FeedbackSettings, FeedbackStore, Recorded, Warned};
+use crate::feedback::FeedbackSettings;
 use crate::freshness::{self, FreshnessSettings};
 use crate::logging::LogFormat;
 use crate::metrics::{Metrics, MetricsSettings};
@@ -54,7 +55,7 @@ pub struct PostedWarning<'a> {
     pub message: Origin<'a>,
     /// The warning event.
     pub warning: &'a str,
-    /// The report the warning was rendered from (after [`Operations::demote`]).
+    /// The report the warning was rendered from.
     pub report: &'a MessageReport,
     /// The warned message's text (kept in the audit log only with `include_text`).
     pub text: &'a str,
@@ -74,28 +75,26 @@ pub struct Operations {
     reloader: Arc<Reloader>,
     audit: AuditLog,
     stats: Mutex<StatsStore>,
-    feedback: Mutex<FeedbackStore>,
-    /// Rules demoted by feedback, recomputed on every vote.
-    demoted: Mutex<HashSet<String>>,
     settings: Mutex<Settings>,
     metrics: Arc<Metrics>,
     config: OpsSettings,
     has_editors_room: bool,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a lock leaves plain data behind; keep going with it.
+/// Locks `mutex`. A panic while holding a lock leaves plain data behind (counters, ids):
+/// keep going with it rather than stop the bot.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The local calendar date.
-fn today() -> Date {
+/// The local calendar date: what staleness and the daily counters go by.
+pub fn today() -> Date {
     Zoned::now().date()
 }
 
 impl Operations {
     /// Opens the state files in `data_dir` (`audit.jsonl`, `stats.json`,
-    /// `feedback.json`, `settings.json`) around `reloader`'s desk.
+    /// `settings.json`) around `reloader`'s desk.
     pub fn open(
         data_dir: &Path,
         config: OpsSettings,
@@ -104,16 +103,9 @@ impl Operations {
     ) -> anyhow::Result<Operations> {
         let metrics = Arc::new(Metrics::new(config.metrics.max_sync_age));
         metrics.knowledge(reloader.desk().knowledge().version());
-        let feedback = FeedbackStore::load(data_dir)?;
-        let demoted = match config.feedback.demotion {
-            Some(policy) => feedback.demoted(policy).into_iter().collect(),
-            None => HashSet::new(),
-        };
         Ok(Operations {
             audit: AuditLog::open(data_dir, config.audit.clone())?,
             stats: Mutex::new(StatsStore::load(data_dir)?),
-            feedback: Mutex::new(feedback),
-            demoted: Mutex::new(demoted),
             settings: Mutex::new(Settings::load(data_dir)?),
             metrics,
             reloader,
@@ -165,12 +157,7 @@ impl Operations {
         lock(&self.stats).answered(today());
     }
 
-    /// `report` with the rules feedback demoted lowered from flag to weak.
-    pub fn demote(&self, report: MessageReport) -> MessageReport {
-        demote(report, &lock(&self.demoted))
-    }
-
-    /// A warning was posted: counted, remembered for feedback, and audited.
+    /// A warning was posted: counted and audited.
     pub fn warned(&self, posted: PostedWarning<'_>) {
         let verdict = posted.report.verdict();
         let mut rules: Vec<String> = Vec::new();
@@ -186,27 +173,11 @@ impl Operations {
                 }
             }
         }
-        let day = today();
         self.metrics.warned(verdict.as_str());
         {
             let mut stats = lock(&self.stats);
-            stats.warned(day, verdict, &rules, &allegations);
-            if let Err(error) = stats.save() {
-                tracing::warn!("{error:#}");
-            }
-        }
-        if self.config.feedback.enabled {
-            let mut feedback = lock(&self.feedback);
-            feedback.warned(Warned {
-                warning: posted.warning.to_owned(),
-                room: posted.message.room.to_owned(),
-                author: posted.message.sender.to_owned(),
-                rules: rules.clone(),
-                allegations: allegations.clone(),
-                day,
-                votes: Default::default(),
-            });
-            if let Err(error) = feedback.save() {
+            stats.warned(today(), verdict, &rules, &allegations);
+            if let Err(error) = stats.save_soon() {
                 tracing::warn!("{error:#}");
             }
         }
@@ -234,110 +205,66 @@ impl Operations {
         );
     }
 
-    /// A reaction `key` on `target`. Counted when it is a 👍/👎 on one of the bot's
-    /// warnings by its message's author or an editor.
-    pub fn reacted(
+    /// A vote on a warning was cast (`counted`) or taken back: counted and audited.
+    /// `origin` is the reaction, or the deletion that took it back.
+    pub fn voted(
         &self,
-        reaction: Origin<'_>,
-        target: &str,
-        is_editor: bool,
-        key: &str,
-    ) -> Option<Recorded> {
-        if !self.config.feedback.enabled {
-            return None;
+        origin: Origin<'_>,
+        rules: &[String],
+        allegations: &[String],
+        vote: Vote,
+        counted: bool,
+    ) {
+        if counted {
+            self.metrics.feedback(vote.as_str());
         }
-        let recorded = {
-            let mut feedback = lock(&self.feedback);
-            let recorded = feedback.react(
-                reaction.event,
-                target,
-                reaction.sender,
-                is_editor,
-                key,
-                today(),
-            )?;
-            if let Err(error) = feedback.save() {
-                tracing::warn!("{error:#}");
-            }
-            recorded
-        };
-        self.metrics.feedback(recorded.vote.as_str());
-        self.audit.append(
-            Record::now(Action::Feedback)
-                .room(reaction.room)
-                .event(reaction.event)
-                .sender(reaction.sender)
-                .rules(recorded.rules.clone())
-                .allegations(recorded.allegations.clone())
-                .detail(recorded.vote.as_str()),
-        );
-        tracing::info!(
-            vote = recorded.vote.as_str(),
-            warning = target,
-            "feedback recorded"
-        );
-        self.update_demotions(reaction);
-        Some(recorded)
-    }
-
-    /// A redacted event: when it was a vote, the vote is taken back.
-    pub fn reaction_removed(&self, redaction: Origin<'_>, reaction: &str) -> Option<Recorded> {
-        let recorded = {
-            let mut feedback = lock(&self.feedback);
-            let recorded = feedback.unreact(reaction)?;
-            if let Err(error) = feedback.save() {
-                tracing::warn!("{error:#}");
-            }
-            recorded
+        let detail = match counted {
+            true => vote.as_str().to_owned(),
+            false => format!("{} taken back", vote.as_str()),
         };
         self.audit.append(
             Record::now(Action::Feedback)
-                .room(redaction.room)
-                .event(reaction)
-                .sender(redaction.sender)
-                .rules(recorded.rules.clone())
-                .detail(format!("{} taken back", recorded.vote.as_str())),
+                .room(origin.room)
+                .event(origin.event)
+                .sender(origin.sender)
+                .rules(rules)
+                .allegations(allegations)
+                .detail(detail),
         );
-        self.update_demotions(redaction);
-        Some(recorded)
     }
 
-    /// Recomputes the demoted rules after a vote; a change is audited.
-    fn update_demotions(&self, origin: Origin<'_>) {
-        let Some(policy) = self.config.feedback.demotion else {
-            return;
-        };
-        let now: HashSet<String> = lock(&self.feedback).demoted(policy).into_iter().collect();
-        let mut demoted = lock(&self.demoted);
-        let mut newly: Vec<&String> = now.difference(&demoted).collect();
-        let mut restored: Vec<&String> = demoted.difference(&now).collect();
-        newly.sort();
-        restored.sort();
-        if !newly.is_empty() {
-            tracing::info!(rules = ?newly, "feedback demoted rules from flag to weak");
+    /// Feedback demoted rules from flag to weak (`newly`) or restored them (`restored`),
+    /// after the vote `origin`: logged and audited.
+    pub fn demotions_changed(
+        &self,
+        origin: Origin<'_>,
+        newly: &BTreeSet<&String>,
+        restored: &BTreeSet<&String>,
+    ) {
+        for (rules, detail) in [(newly, "flag to weak"), (restored, "restored to flag")] {
+            if rules.is_empty() {
+                continue;
+            }
+            tracing::info!(?rules, detail, "feedback changed the demoted rules");
             self.audit.append(
                 Record::now(Action::Demote)
                     .room(origin.room)
                     .event(origin.event)
-                    .rules(newly)
-                    .detail("flag to weak"),
+                    .rules(rules.iter())
+                    .detail(detail),
             );
         }
-        if !restored.is_empty() {
-            tracing::info!(rules = ?restored, "feedback restored rules to flag");
-            self.audit.append(
-                Record::now(Action::Demote)
-                    .room(origin.room)
-                    .event(origin.event)
-                    .rules(restored)
-                    .detail("restored to flag"),
-            );
-        }
-        *demoted = now;
     }
 
     /// Carries out an editor's admin request from `origin` and renders the answer.
-    pub async fn admin(&self, origin: Origin<'_>, request: AdminRequest) -> AdminDone {
+    /// `votes` gives, for `!stats`, the votes per rule in a period and the rules feedback
+    /// demotes (the lifecycle remembers the votes).
+    pub async fn admin(
+        &self,
+        origin: Origin<'_>,
+        request: AdminRequest,
+        votes: impl FnOnce(Period) -> (BTreeMap<String, RuleFeedback>, BTreeSet<String>),
+    ) -> AdminDone {
         let record = |action: Action| {
             Record::now(action)
                 .room(origin.room)
@@ -381,13 +308,8 @@ impl Operations {
                 done(admin::muted(mute, local))
             }
             AdminRequest::Stats(period) => {
-                let stats = stats::compose(
-                    &lock(&self.stats),
-                    &lock(&self.feedback),
-                    self.config.feedback.demotion,
-                    period,
-                    today(),
-                );
+                let (per_rule, demoted) = votes(period);
+                let stats = stats::compose(&lock(&self.stats), per_rule, demoted, period, today());
                 self.audit
                     .append(record(Action::Admin).detail(format!("stats {}", period.label())));
                 done(admin::stats(&stats, period))
@@ -470,21 +392,12 @@ impl Operations {
     }
 }
 
-/// The vote a reaction key stands for, if any (for connectors deciding whether a
-/// reaction is worth a look).
-pub fn is_vote(key: &str) -> bool {
-    Vote::from_reaction(key).is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use copydesk_core::admin::Period;
-    use copydesk_core::feedback::DemotionPolicy;
-    use copydesk_core::{Checker, KnowledgeBase, Outcome, Verdict};
+    use copydesk_core::{Checker, KnowledgeBase};
 
     const KB: &str = include_str!("../examples/knowledge.toml");
-    const ALLEGATION: &str = "so russian intelligence is basically helping the smugglers";
 
     fn desk() -> Desk {
         Desk::new(
@@ -507,23 +420,9 @@ mod tests {
         }
     }
 
-    fn report(ops: &Operations) -> MessageReport {
-        match ops.desk().handle(ALLEGATION, today()) {
-            Outcome::Checked { report, .. } => report,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn post_warning(ops: &Operations, warning: &str) -> MessageReport {
-        let report = ops.demote(report(ops));
-        ops.checked(Duration::from_micros(200));
-        ops.warned(PostedWarning {
-            message: origin("$message", "@author:localhost"),
-            warning,
-            report: &report,
-            text: ALLEGATION,
-        });
-        report
+    /// No votes: what `admin` asks the lifecycle for `!stats`.
+    fn no_votes(_: Period) -> (BTreeMap<String, RuleFeedback>, BTreeSet<String>) {
+        Default::default()
     }
 
     #[tokio::test]
@@ -531,11 +430,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ops = open(dir.path(), OpsSettings::default());
         let by = origin("$cmd", "@editor:localhost");
-        let done = ops.admin(by, AdminRequest::SetMode(RoomMode::Warn)).await;
+        let done = ops
+            .admin(by, AdminRequest::SetMode(RoomMode::Warn), no_votes)
+            .await;
         assert_eq!(done.mode, Some(RoomMode::Warn));
         assert!(done.reply.to_plain().starts_with("Mode set to `warn`"));
         let done = ops
-            .admin(by, AdminRequest::Mute(Mute::For(Duration::from_secs(3600))))
+            .admin(
+                by,
+                AdminRequest::Mute(Mute::For(Duration::from_secs(3600))),
+                no_votes,
+            )
             .await;
         assert!(
             done.reply.to_plain().contains("muted for 1h"),
@@ -548,7 +453,7 @@ mod tests {
         assert_eq!(ops.room_mode("!room:localhost"), Some(RoomMode::Warn));
         assert!(ops.warnings_muted("!room:localhost"));
         assert!(!ops.warnings_muted("!other:localhost"));
-        ops.admin(by, AdminRequest::Mute(Mute::Off)).await;
+        ops.admin(by, AdminRequest::Mute(Mute::Off), no_votes).await;
         assert!(!ops.warnings_muted("!room:localhost"));
 
         let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
@@ -574,80 +479,12 @@ mod tests {
             .admin(
                 origin("$c", "@e:x"),
                 AdminRequest::SetMode(RoomMode::Editors),
+                no_votes,
             )
             .await;
         assert_eq!(done.mode, None);
         assert!(done.reply.to_plain().contains("no editors' room"));
         assert_eq!(ops.room_mode("!room:localhost"), None);
-    }
-
-    #[tokio::test]
-    async fn a_false_alarm_vote_shows_in_stats_and_can_demote_the_rule() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = OpsSettings {
-            feedback: FeedbackSettings {
-                enabled: true,
-                demotion: Some(DemotionPolicy {
-                    threshold: 0.5,
-                    min_votes: 1,
-                }),
-            },
-            ..OpsSettings::default()
-        };
-        let ops = open(dir.path(), config.clone());
-        let report = post_warning(&ops, "$warning");
-        assert_eq!(report.verdict(), Verdict::Flag);
-        let rule = report.alarms().next().unwrap().rule.clone();
-
-        // A bystander's 👎 is not counted; the author's is.
-        assert!(
-            ops.reacted(
-                origin("$r1", "@bystander:localhost"),
-                "$warning",
-                false,
-                "👎"
-            )
-            .is_none()
-        );
-        let recorded = ops
-            .reacted(origin("$r2", "@author:localhost"), "$warning", false, "👎")
-            .unwrap();
-        assert_eq!(recorded.vote, Vote::FalseAlarm);
-
-        let done = ops
-            .admin(
-                origin("$s", "@editor:localhost"),
-                AdminRequest::Stats(Period::Days(1)),
-            )
-            .await;
-        let text = done.reply.to_plain();
-        assert!(text.contains("1 messages checked"), "{text}");
-        assert!(text.contains("1 warnings (1 flag, 0 weak)"), "{text}");
-        assert!(
-            text.contains(&format!(
-                "`{rule}` — 1 warnings; feedback 0 useful, 1 false alarm (false-alarm rate 100%) — demoted to weak"
-            )),
-            "{text}"
-        );
-        // The next message with that rule is only weak, also after a restart.
-        assert_eq!(ops.demote(report.clone()).verdict(), Verdict::Weak);
-        ops.shutdown();
-        drop(ops);
-        let ops = open(dir.path(), config);
-        assert_eq!(ops.demote(report.clone()).verdict(), Verdict::Weak);
-        // Taking the vote back restores the rule.
-        ops.reaction_removed(origin("$red", "@author:localhost"), "$r2")
-            .unwrap();
-        assert_eq!(ops.demote(report).verdict(), Verdict::Flag);
-
-        let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
-        assert!(
-            !audit.contains("basically") && !audit.contains("\"text\""),
-            "no message text without include_text: {audit}"
-        );
-        for action in ["\"warn\"", "\"feedback\"", "\"demote\"", "\"admin\""] {
-            assert!(audit.contains(action), "{action} missing from {audit}");
-        }
     }
 
     #[tokio::test]
@@ -668,7 +505,11 @@ mod tests {
         let version = ops.desk().knowledge().version().to_owned();
         std::fs::write(&kb, "[[topic]]\nslug = 3\n").unwrap();
         let done = ops
-            .admin(origin("$c", "@editor:localhost"), AdminRequest::Reload)
+            .admin(
+                origin("$c", "@editor:localhost"),
+                AdminRequest::Reload,
+                no_votes,
+            )
             .await;
         let text = done.reply.to_plain();
         assert!(

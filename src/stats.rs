@@ -5,17 +5,16 @@
 //! Checking a message bumps a counter many times a minute in a busy newsroom, so the file
 //! is written at most every [`SAVE_INTERVAL`] (and at shutdown), not on every message.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use copydesk_core::Verdict;
 use copydesk_core::admin::{Period, Stats};
-use copydesk_core::feedback::DemotionPolicy;
+use copydesk_core::feedback::RuleFeedback;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::feedback::FeedbackStore;
 use crate::state_file;
 
 pub const FILE_NAME: &str = "stats.json";
@@ -141,20 +140,18 @@ impl StatsStore {
 /// period, and the rules feedback has demoted.
 pub fn compose(
     stats: &StatsStore,
-    feedback: &FeedbackStore,
-    policy: Option<DemotionPolicy>,
+    votes_per_rule: BTreeMap<String, RuleFeedback>,
+    demoted: BTreeSet<String>,
     period: Period,
     today: Date,
 ) -> Stats {
     let mut totals = stats.totals(period, today);
-    for (rule, votes) in feedback.per_rule(period.first_day(today)) {
+    for (rule, votes) in votes_per_rule {
         let entry = totals.rules.entry(rule).or_default();
         entry.useful += votes.useful;
         entry.false_alarms += votes.false_alarms;
     }
-    if let Some(policy) = policy {
-        totals.demoted = feedback.demoted(policy).into_iter().collect();
-    }
+    totals.demoted = demoted.into_iter().collect();
     totals
 }
 

@@ -8,24 +8,23 @@
 //! 2. First start only: one sync *before any message handler exists*, so the history the
 //!    homeserver sends with it is never answered ("no backlog from before the first
 //!    start").
-//! 3. Handlers: invites (`invites`), messages and redactions (`messages`), reactions and
-//!    editors' admin commands (`ops`). The sync only queues room events; a dispatcher
-//!    hands each to its room's lane (`lanes`): rooms are handled concurrently, each
-//!    room's events in order. Beside them run the knowledge-file watcher, the daily
-//!    freshness post and, when configured, the metrics listener (`crate::operations`).
+//! 3. Handlers: invites (`invites`), messages, redactions and reactions (`messages`).
+//!    The sync only queues room events; a dispatcher hands each to its room's lane
+//!    (`crate::lifecycle::lanes`). What becomes of a message is the lifecycle's
+//!    (`crate::lifecycle`); `outgoing` is how the bot posts. Beside them run the
+//!    knowledge-file watcher, the daily freshness post and, when configured, the metrics
+//!    listener (`ops`, `crate::operations`).
 //! 4. Sync forever from the position saved in the store, retrying with back-off while the
 //!    homeserver is down; SIGINT/SIGTERM stop the sync, every lane finishes its queue
 //!    (within `SHUTDOWN_GRACE`), and the bot exits.
 //!
 //! Privacy: logs at info and above carry room ids, event ids and user ids, never message
 //! text. Files in `data_dir`: `store/` (SQLite state and crypto store), `session.json`,
-//! `memory.json` (see `memory`), `settings.json`, `stats.json`, `feedback.json`,
+//! `memory.json` (see `crate::lifecycle::memory`), `settings.json`, `stats.json`,
 //! `audit.jsonl` (see `crate::operations`), and `lock`.
 
 mod addressing;
 mod invites;
-mod lanes;
-mod memory;
 mod messages;
 mod ops;
 mod outgoing;
@@ -35,7 +34,7 @@ mod session;
 use std::fs::File;
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -48,17 +47,21 @@ use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
-use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch, OwnedUserId, RoomId, UInt, UserId};
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, RoomId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use tokio::sync::{mpsc, watch};
 
+use copydesk_core::admin::RoomMode;
+
 use crate::config::{Autojoin, Config, Mode, RoomsConfig};
+use crate::lifecycle::Lifecycle;
+use crate::lifecycle::decide::Policy;
 use crate::metrics::Metrics;
 use crate::operations::Operations;
 use crate::reload::Reloader;
 use addressing::Names;
-use memory::Memory;
 use messages::{Incoming, RoomEvent};
+use outgoing::Matrix;
 
 /// How many timeline events one sync may return per room: enough to cover a busy room
 /// for the time the bot is typically down (older ones fall outside max_backlog_age).
@@ -70,28 +73,20 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 pub struct Bot {
     client: Client,
     own: OwnedUserId,
-    /// The desk behind hot reload, and everything else operations keeps.
-    ops: Operations,
+    /// The warning lifecycle, and through it the desk and everything operations keeps.
+    lifecycle: Lifecycle,
+    /// How the lifecycle posts, edits and redacts.
+    out: Matrix,
     names: Names,
     rooms: RoomsConfig,
     autojoin: Autojoin,
     editors: Vec<OwnedUserId>,
     max_backlog_age: Duration,
-    memory: Mutex<Memory>,
 }
 
 impl Bot {
-    fn memory(&self) -> MutexGuard<'_, Memory> {
-        // A panic while holding the lock leaves plain data behind; keep going with it.
-        self.memory.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Records, durably, that the bot acts on `event`, before it acts: across restarts
-    /// an event is answered or warned about at most once.
-    fn acting_on(&self, event: &EventId) -> anyhow::Result<()> {
-        let mut memory = self.memory();
-        memory.record_action(event);
-        memory.save()
+    fn ops(&self) -> &Operations {
+        self.lifecycle.ops()
     }
 
     /// Whether a message sent at `sent` is backlog the bot must not handle: older than
@@ -121,18 +116,23 @@ impl Bot {
 
     /// The desk serving now (a reload swaps it): take it once per message.
     fn desk(&self) -> Arc<Desk> {
-        self.ops.desk()
+        self.ops().desk()
     }
 
     fn is_editor(&self, user: &UserId) -> bool {
         self.editors.iter().any(|e| e == user)
     }
 
-    /// The mode of `room`: set by an editor with `!mode`, else from the configuration.
-    fn mode(&self, room: &RoomId) -> Mode {
-        self.ops
-            .room_mode(room.as_str())
-            .map_or_else(|| self.rooms.mode(room), Mode::from)
+    /// The settings of `room`: its mode (set by an editor with `!mode`, else from the
+    /// configuration) and whether warnings are muted.
+    fn policy(&self, room: &RoomId) -> Policy {
+        let configured = match self.rooms.mode(room) {
+            Mode::Commands => RoomMode::Commands,
+            Mode::Warn => RoomMode::Warn,
+            Mode::Editors => RoomMode::Editors,
+            Mode::Off => RoomMode::Off,
+        };
+        self.lifecycle.policy(room.as_str(), configured)
     }
 
     /// The editors' room, when configured and joined.
@@ -167,19 +167,23 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
         .create(&matrix.data_dir)
         .with_context(|| format!("cannot create data_dir {}", matrix.data_dir.display()))?;
     let _lock = lock_data_dir(&matrix.data_dir)?;
-    let memory = Memory::load(&matrix.data_dir.join("memory.json"))?;
     let ops = Operations::open(
         &matrix.data_dir,
         config.ops.clone(),
         Arc::new(reloader),
         config.rooms.editors_room.is_some(),
     )?;
+    let lifecycle = Lifecycle::open(
+        &matrix.data_dir,
+        ops,
+        config.rooms.editors_room.as_ref().map(|r| r.to_string()),
+    )?;
     // Bound before connecting, so a taken port stops the bot at start.
     let metrics_listener = match config.ops.metrics.enabled {
         true => Some(crate::metrics::bind(config.ops.metrics.listen).await?),
         false => None,
     };
-    let metrics = ops.metrics().clone();
+    let metrics = lifecycle.ops().metrics().clone();
 
     let client = tokio::select! {
         connected = session::connect(matrix) => connected?.0,
@@ -197,26 +201,26 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     let bot = Arc::new(Bot {
         client: client.clone(),
         own,
-        ops,
+        lifecycle,
+        out: Matrix {
+            client: client.clone(),
+        },
         names,
         rooms: config.rooms.clone(),
         autojoin: matrix.autojoin.clone(),
         editors: config.rooms.editors.clone(),
         max_backlog_age: matrix.max_backlog_age,
-        memory: Mutex::new(memory),
     });
 
     // Protocol trap: the first sync of a new login returns recent history from every
     // room the account is in. It runs before any message handler exists, so none of it
     // is answered or checked. Later starts skip this and resume from the saved position.
-    if !bot.memory().caught_up() {
+    if !bot.lifecycle.caught_up() {
         tokio::select! {
             () = initial_sync(&client, &metrics) => {}
             () = shutdown.requested() => return Ok(()),
         }
-        let mut memory = bot.memory();
-        memory.set_caught_up();
-        memory.save()?;
+        bot.lifecycle.set_caught_up()?;
         tracing::info!("first start: the backlog before now is skipped");
     }
 
@@ -231,12 +235,12 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
             metrics.clone(),
         )));
     }
-    let _watch = match bot.ops.settings().reload.watch {
+    let _watch = match bot.ops().settings().reload.watch {
         true => {
             let (watch, reloads) = bot
-                .ops
+                .ops()
                 .reloader()
-                .watch(bot.ops.settings().reload.debounce)?;
+                .watch(bot.ops().settings().reload.debounce)?;
             background.push(tokio::spawn(ops::forward_reloads(bot.clone(), reloads)));
             Some(watch)
         }
@@ -267,7 +271,7 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     for task in background {
         task.abort();
     }
-    bot.ops.shutdown();
+    bot.ops().shutdown();
     drop(bot);
     drop(client);
     outcome

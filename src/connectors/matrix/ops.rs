@@ -1,79 +1,27 @@
-//! Operations in Matrix: editors' admin commands answered, 👍/👎 reactions on warnings
-//! counted, reload outcomes and the daily freshness list posted to the editors' room.
-//! What they do lives in `crate::operations`; this file only turns Matrix events into
-//! those calls and their replies into notices.
+//! Operations in Matrix: reload outcomes and the daily freshness list posted to the
+//! editors' room. What they say is `crate::operations`'s.
 
 use std::sync::Arc;
 
-use copydesk_core::{AdminRequest, Reply};
-use matrix_sdk::Room;
-use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
-use matrix_sdk::ruma::events::room::message::{
-    OriginalSyncRoomMessageEvent, RoomMessageEventContent,
-};
+use copydesk_core::Reply;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::{Bot, outgoing};
-use crate::operations::{Origin, is_vote};
+use super::Bot;
+use crate::lifecycle::{Connector as _, Target};
 use crate::reload::Reload;
-
-/// An editor's admin command (already validated by the desk): carried out, then answered
-/// like any command, as a reply to it.
-pub async fn admin(
-    bot: &Bot,
-    room: &Room,
-    event: &OriginalSyncRoomMessageEvent,
-    command: &'static str,
-    request: AdminRequest,
-) -> anyhow::Result<()> {
-    bot.acting_on(&event.event_id)?;
-    let origin = Origin {
-        room: room.room_id().as_str(),
-        event: event.event_id.as_str(),
-        sender: event.sender.as_str(),
-    };
-    let done = bot.ops.admin(origin, request).await;
-    let answer = outgoing::send(room, outgoing::answer(&done.reply, event)).await?;
-    bot.ops.answered(command);
-    tracing::info!(command, %answer, mode = ?done.mode, "admin command carried out");
-    Ok(())
-}
-
-/// A reaction: a 👍 or 👎 on one of the bot's warnings, from the warned message's
-/// author or an editor, is feedback on the rules that fired.
-pub async fn on_reaction(bot: &Bot, room: Room, event: OriginalSyncReactionEvent) {
-    let annotation = &event.content.relates_to;
-    if event.sender == bot.own || !is_vote(&annotation.key) {
-        return;
-    }
-    let origin = Origin {
-        room: room.room_id().as_str(),
-        event: event.event_id.as_str(),
-        sender: event.sender.as_str(),
-    };
-    // Counting is idempotent (one vote per person per warning), so a reaction delivered
-    // again after a restart changes nothing and needs no entry in the bot's memory.
-    bot.ops.reacted(
-        origin,
-        annotation.event_id.as_str(),
-        bot.is_editor(&event.sender),
-        &annotation.key,
-    );
-}
 
 /// Posts every reload the file watcher makes to the editors' room: a failure with its
 /// `file:line:column` problems, and the reload that fixes it.
 pub async fn forward_reloads(bot: Arc<Bot>, mut reloads: UnboundedReceiver<Reload>) {
     while let Some(outcome) = reloads.recv().await {
-        let reply = bot.ops.reload_report(&outcome, None);
+        let reply = bot.ops().reload_report(&outcome, None);
         post_to_editors(&bot, &reply, "reload").await;
     }
 }
 
 /// Once a day (`[freshness]`), the topics past their review date go to the editors' room.
 pub async fn freshness(bot: Arc<Bot>) {
-    if !bot.ops.settings().freshness.enabled {
+    if !bot.ops().settings().freshness.enabled {
         return;
     }
     if bot.rooms.editors_room.is_none() {
@@ -89,10 +37,10 @@ pub async fn freshness(bot: Arc<Bot>) {
             continue;
         }
         let now = jiff::Zoned::now().datetime();
-        if let Some(reply) = bot.ops.freshness_due(now)
+        if let Some(reply) = bot.ops().freshness_due(now)
             && post_to_editors(&bot, &reply, "freshness").await
         {
-            bot.ops.freshness_sent(now.date());
+            bot.ops().freshness_sent(now.date());
         }
         tokio::time::sleep(crate::freshness::CHECK_EVERY).await;
     }
@@ -110,11 +58,13 @@ async fn post_to_editors(bot: &Bot, reply: &Reply, what: &str) -> bool {
         );
         return false;
     };
-    let mut content = RoomMessageEventContent::notice_html(reply.to_plain(), reply.to_html());
-    content.mentions = Some(Mentions::new());
-    match outgoing::send(&editors, content).await {
-        Ok(event) => {
-            tracing::info!(what, %event, "posted to the editors' room");
+    match bot
+        .out
+        .send(Target::Room(editors.room_id().as_str()), reply)
+        .await
+    {
+        Ok(sent) => {
+            tracing::info!(what, event = %sent.event, "posted to the editors' room");
             true
         }
         Err(error) => {

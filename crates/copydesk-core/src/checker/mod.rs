@@ -83,6 +83,12 @@ pub struct SourceView {
 }
 
 impl KnownAllegation {
+    /// The allegation's key across topics, `topic/id`: how warnings, counts and the
+    /// audit log name it.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.topic, self.id)
+    }
+
     pub fn new(
         topic: &str,
         id: &str,

@@ -1,23 +1,18 @@
-//! One lane per room: events of different rooms are handled at the same time, events of
-//! one room one after another, in the order they arrived.
+//! One lane per room: the ordering rule of the lifecycle (see the module above) as a
+//! task per room with its own queue.
 //!
-//! Order only matters within a room (an edit, a redaction or a reaction always refers to
-//! an event in the same room), and a warning's send takes a round trip to the homeserver:
-//! with one queue for everything, a busy room's sends held up every other room.
+//! A handler may leave part of its work [`Unfinished`]: the send of a warning, once the
+//! decision to warn is made and recorded. The lane goes on with the room's next events
+//! while that send is under way, unless the next event
+//! [`needs everything before it finished`](InOrder::needs_earlier_finished). A room's
+//! warnings are then not sent one round trip after the other, which a slow homeserver
+//! would turn into a queue.
 //!
-//! Within a room, handling stays in order, but a handler may leave part of its work
-//! [`Unfinished`]: the send of a warning, once the decision to warn is made and recorded.
-//! The lane goes on with the room's next events while that send is under way, unless
-//! the next event [`needs everything before it finished`](InOrder::needs_earlier_finished)
-//! (an edit, a redaction, a reaction, a message in a thread: each may refer to a warning
-//! still being sent). So a busy room's warnings are not sent one round trip after the
-//! other, which a slow homeserver turned into a queue.
-//!
-//! A lane is a task with its own queue, started by the first event for its room. A lane
-//! with nothing queued, in hand or unfinished for a while is retired, so rooms the bot
-//! has left, or that fell quiet, cost nothing; the next event for such a room starts a
-//! new lane. Retiring only a lane with nothing left to do is what keeps the order: the old
-//! lane has finished everything before the new one can start.
+//! A lane is started by the first event for its room. A lane with nothing queued, in hand
+//! or unfinished for a while is retired, so rooms the bot has left, or that fell quiet,
+//! cost nothing; the next event for such a room starts a new lane. Retiring only a lane
+//! with nothing left to do is what keeps the order: the old lane has finished everything
+//! before the new one can start.
 
 use std::collections::HashMap;
 use std::hash::Hash;

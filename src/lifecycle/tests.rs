@@ -1,0 +1,542 @@
+//! Every lifecycle decision, carried out through a fake connector that records what it
+//! was asked to do: no homeserver, no network.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use copydesk_core::admin::{AdminRequest, Mute, Period, RoomMode};
+use copydesk_core::feedback::DemotionPolicy;
+use copydesk_core::{Checker, Desk, KnowledgeBase, MessageReport, Outcome, Reply, Verdict};
+
+use super::decide::{self, EditDecision, Place, Policy, Quiet, WarningDecision};
+use super::*;
+use crate::feedback::FeedbackSettings;
+use crate::operations::{Operations, OpsSettings, today};
+use crate::reload::Reloader;
+
+const KB: &str = include_str!("../../examples/knowledge.toml");
+/// Restates the example knowledge file's allegation with no source: flag.
+const ALLEGATION: &str = "so russian intelligence is basically helping the smugglers";
+/// The same allegation, vaguely sourced: weak.
+const HEDGED: &str = "allegedly russian intelligence is helping the smugglers";
+/// The same allegation with its source on record: ok.
+const ATTRIBUTED: &str = "Mitov told The Times that russian intelligence is helping the smugglers";
+/// Another accusation, of no known allegation: flag.
+const OTHER: &str = "the harbour master took bribes from the ferry company";
+const ROOM: &str = "!newsroom:example.org";
+const EDITORS: &str = "!editors:example.org";
+const AUTHOR: &str = "@reporter:example.org";
+
+/// What the fake connector was asked to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+enum Done {
+    Answer { to: String },
+    Warning { about: String, text: String },
+    Notice { room: String, text: String },
+    Edit { event: String, text: String },
+    Delete { event: String, reason: String },
+}
+
+#[derive(Default)]
+struct Fake {
+    done: Mutex<Vec<Done>>,
+}
+
+impl Fake {
+    fn done(&self) -> Vec<Done> {
+        self.done.lock().unwrap().clone()
+    }
+}
+
+impl Connector for Fake {
+    async fn send(&self, target: Target<'_>, reply: &Reply) -> anyhow::Result<Sent> {
+        let mut done = self.done.lock().unwrap();
+        let (room, entry) = match target {
+            Target::Answer(command) => (
+                command.room.clone(),
+                Done::Answer {
+                    to: command.event.clone(),
+                },
+            ),
+            Target::Warning(message) => (
+                message.room.clone(),
+                Done::Warning {
+                    about: message.event.clone(),
+                    text: reply.to_plain(),
+                },
+            ),
+            Target::Room(room) => (
+                room.to_owned(),
+                Done::Notice {
+                    room: room.to_owned(),
+                    text: reply.to_plain(),
+                },
+            ),
+        };
+        done.push(entry);
+        Ok(Sent {
+            room,
+            event: format!("$sent{}", done.len()),
+        })
+    }
+
+    async fn edit(&self, sent: &Sent, reply: &Reply) -> anyhow::Result<()> {
+        self.done.lock().unwrap().push(Done::Edit {
+            event: sent.event.clone(),
+            text: reply.to_plain(),
+        });
+        Ok(())
+    }
+
+    async fn delete(&self, sent: &Sent, reason: &str) -> anyhow::Result<()> {
+        self.done.lock().unwrap().push(Done::Delete {
+            event: sent.event.clone(),
+            reason: reason.to_owned(),
+        });
+        Ok(())
+    }
+
+    async fn permalink(&self, message: &MessageRef) -> String {
+        format!("https://chat.example/{}/{}", message.room, message.event)
+    }
+
+    fn room_name(&self, room: &str) -> String {
+        format!("#{}", room.trim_start_matches('!'))
+    }
+}
+
+fn desk() -> Desk {
+    Desk::new(
+        KnowledgeBase::parse("knowledge.toml", KB).unwrap(),
+        Checker::default(),
+        "!",
+    )
+}
+
+fn open_with(dir: &Path, feedback: FeedbackSettings) -> Lifecycle {
+    let reloader = Arc::new(Reloader::new(desk(), Vec::new(), || Ok(desk())));
+    let settings = OpsSettings {
+        feedback,
+        ..OpsSettings::default()
+    };
+    let ops = Operations::open(dir, settings, reloader, true).unwrap();
+    Lifecycle::open(dir, ops, Some(EDITORS.to_owned())).unwrap()
+}
+
+fn open(dir: &Path) -> Lifecycle {
+    open_with(dir, FeedbackSettings::default())
+}
+
+fn report(text: &str) -> MessageReport {
+    match desk().handle(text, today()) {
+        Outcome::Checked { report, .. } => report,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn message(event: &str, thread: Option<&str>) -> MessageRef {
+    MessageRef {
+        room: ROOM.to_owned(),
+        event: event.to_owned(),
+        sender: AUTHOR.to_owned(),
+        thread: thread.map(str::to_owned),
+        received_ms: None,
+    }
+}
+
+fn warn_mode() -> Policy {
+    Policy {
+        mode: RoomMode::Warn,
+        muted: false,
+    }
+}
+
+/// Checks and, when it needs one, warns about `text` sent as `about`; returns whether it
+/// was warned about.
+async fn send(lifecycle: &Lifecycle, fake: &Fake, about: MessageRef, text: &str) -> bool {
+    match lifecycle
+        .plan(
+            report(text),
+            text,
+            about,
+            lifecycle.policy(ROOM, RoomMode::Warn),
+        )
+        .unwrap()
+    {
+        Some(planned) => {
+            lifecycle.post(fake, planned, text).await.unwrap();
+            true
+        }
+        None => false,
+    }
+}
+
+async fn edit(lifecycle: &Lifecycle, fake: &Fake, original: &str, editor: &str, text: &str) {
+    let original = lifecycle
+        .warned_message(original)
+        .unwrap_or_else(|| message(original, None));
+    lifecycle
+        .edited(
+            fake,
+            &format!("{}-edit", original.event),
+            original,
+            editor,
+            report(text),
+            text,
+            warn_mode(),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_new_allegation_gets_one_warning_in_its_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    assert!(send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await);
+    let done = fake.done();
+    assert_eq!(done.len(), 1);
+    let Done::Warning { about, text } = &done[0] else {
+        panic!("{done:?}")
+    };
+    assert_eq!(about, "$m1");
+    assert!(text.contains("Daniel Mitov"), "{text}");
+    assert!(lifecycle.has_handled("$m1"));
+    assert!(!send(&lifecycle, &fake, message("$m2", None), ATTRIBUTED).await);
+}
+
+#[tokio::test]
+async fn an_allegation_repeated_in_the_same_thread_is_warned_about_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    assert!(send(&lifecycle, &fake, message("$root", None), ALLEGATION).await);
+    // In the thread the warning started at the first message: no second warning.
+    assert!(!send(&lifecycle, &fake, message("$m2", Some("$root")), ALLEGATION).await);
+    // Another accusation in the same thread still gets one.
+    assert!(send(&lifecycle, &fake, message("$m3", Some("$root")), OTHER).await);
+    // The known allegation in another thread gets its own warning.
+    assert!(send(&lifecycle, &fake, message("$elsewhere", None), ALLEGATION).await);
+    assert_eq!(fake.done().len(), 3);
+}
+
+#[tokio::test]
+async fn a_muted_room_gets_no_warning_and_the_decision_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    let editor = message("$mute", None);
+    lifecycle
+        .admin(
+            &fake,
+            &editor,
+            "mute",
+            AdminRequest::Mute(Mute::For(std::time::Duration::from_secs(600))),
+        )
+        .await
+        .unwrap();
+    assert!(lifecycle.policy(ROOM, RoomMode::Warn).muted);
+    assert!(!send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await);
+    assert_eq!(fake.done(), [Done::Answer { to: "$mute".into() }]);
+
+    let memory = memory::Memory::load(dir.path()).unwrap();
+    let muted = Policy {
+        mode: RoomMode::Warn,
+        muted: true,
+    };
+    let decision = decide::decide_warning(
+        report(ALLEGATION),
+        ALLEGATION,
+        message("$m2", None),
+        muted,
+        &memory,
+        &Default::default(),
+    );
+    assert_eq!(decision, WarningDecision::Quiet(Quiet::Muted));
+    let commands = Policy {
+        mode: RoomMode::Commands,
+        muted: false,
+    };
+    let decision = decide::decide_warning(
+        report(ALLEGATION),
+        ALLEGATION,
+        message("$m3", None),
+        commands,
+        &memory,
+        &Default::default(),
+    );
+    assert_eq!(decision, WarningDecision::Quiet(Quiet::NotChecked));
+}
+
+#[tokio::test]
+async fn editors_mode_sends_the_warning_to_the_editors_room_with_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    let policy = Policy {
+        mode: RoomMode::Editors,
+        muted: false,
+    };
+    let planned = lifecycle
+        .plan(report(ALLEGATION), ALLEGATION, message("$m1", None), policy)
+        .unwrap()
+        .unwrap();
+    assert_eq!(planned.place, Place::EditorsRoom);
+    lifecycle.post(&fake, planned, ALLEGATION).await.unwrap();
+    let done = fake.done();
+    let [Done::Notice { room, text }] = done.as_slice() else {
+        panic!("{done:?}")
+    };
+    assert_eq!(room, EDITORS);
+    assert!(
+        text.contains("https://chat.example/!newsroom:example.org/$m1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(AUTHOR) && text.contains("#newsroom:example.org"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_edit_that_attributes_the_claim_withdraws_the_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await;
+    edit(&lifecycle, &fake, "$m1", AUTHOR, ATTRIBUTED).await;
+    assert_eq!(
+        fake.done()[1],
+        Done::Delete {
+            event: "$sent1".into(),
+            reason: "the message was edited to attribute it".into()
+        }
+    );
+    assert!(lifecycle.warned_message("$m1").is_none());
+    // The thread's allegation is no longer warned about: a repeat gets a warning again.
+    assert!(send(&lifecycle, &fake, message("$m2", Some("$m1")), ALLEGATION).await);
+}
+
+#[tokio::test]
+async fn an_edit_that_keeps_the_allegation_leaves_the_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await;
+    edit(
+        &lifecycle,
+        &fake,
+        "$m1",
+        AUTHOR,
+        "so russian intelligence is helping the smugglers, obviously",
+    )
+    .await;
+    assert_eq!(fake.done().len(), 1, "{:?}", fake.done());
+    assert!(lifecycle.warned_message("$m1").is_some());
+}
+
+#[tokio::test]
+async fn an_edit_that_changes_the_allegation_updates_the_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await;
+    edit(&lifecycle, &fake, "$m1", AUTHOR, HEDGED).await;
+    let done = fake.done();
+    let Done::Edit { event, text } = &done[1] else {
+        panic!("{done:?}")
+    };
+    assert_eq!(event, "$sent1");
+    assert!(text.contains("allegedly"), "{text}");
+    // Remembered as the weak warning it now is: the same edit again changes nothing.
+    edit(&lifecycle, &fake, "$m1", AUTHOR, HEDGED).await;
+    assert_eq!(fake.done().len(), 2);
+}
+
+#[tokio::test]
+async fn an_edit_by_someone_else_or_of_a_quiet_message_is_judged_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await;
+    // Only the author edits a message: anything else is a forged relation.
+    edit(&lifecycle, &fake, "$m1", "@someone:example.org", ATTRIBUTED).await;
+    assert_eq!(fake.done().len(), 1);
+    // A message that needed nothing, edited into an accusation, is warned about now.
+    send(&lifecycle, &fake, message("$m2", None), "lunch at one?").await;
+    edit(&lifecycle, &fake, "$m2", AUTHOR, OTHER).await;
+    assert!(matches!(&fake.done()[1], Done::Warning { about, .. } if about == "$m2"));
+
+    let memory = memory::Memory::load(dir.path()).unwrap();
+    let decision = decide::decide_edit(
+        report(ATTRIBUTED),
+        ATTRIBUTED,
+        message("$m3", None),
+        AUTHOR,
+        warn_mode(),
+        &memory,
+        &Default::default(),
+    );
+    assert_eq!(decision, EditDecision::Quiet(Quiet::NothingToSay));
+}
+
+#[tokio::test]
+async fn deleting_a_warned_message_withdraws_the_warning_and_deleting_a_warning_forgets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await;
+    send(&lifecycle, &fake, message("$m2", None), OTHER).await;
+    let deletion = message("$del1", None);
+    lifecycle.deleted(&fake, &deletion, "$m1").await.unwrap();
+    assert_eq!(
+        fake.done()[2],
+        Done::Delete {
+            event: "$sent1".into(),
+            reason: "the original message was deleted".into()
+        }
+    );
+    // Someone removes the bot's second warning: forgotten, nothing posted or deleted.
+    lifecycle
+        .deleted(&fake, &message("$del2", None), "$sent2")
+        .await
+        .unwrap();
+    assert_eq!(fake.done().len(), 3);
+    assert!(lifecycle.warned_message("$m2").is_none());
+    // An edit of that message no longer touches a warning.
+    edit(&lifecycle, &fake, "$m2", AUTHOR, ATTRIBUTED).await;
+    assert_eq!(fake.done().len(), 3);
+}
+
+#[tokio::test]
+async fn votes_on_a_warning_count_once_per_author_or_editor_and_can_demote_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let feedback = FeedbackSettings {
+        enabled: true,
+        demotion: Some(DemotionPolicy {
+            threshold: 0.5,
+            min_votes: 1,
+        }),
+    };
+    let (lifecycle, fake) = (open_with(dir.path(), feedback), Fake::default());
+    send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await;
+    let reaction = |event: &str, sender: &str| MessageRef {
+        room: ROOM.into(),
+        event: event.into(),
+        sender: sender.into(),
+        thread: None,
+        received_ms: None,
+    };
+    // A bystander's 👎 is not counted; a 🎉 is no vote; the author's 👎 is.
+    lifecycle.reacted(
+        &reaction("$r1", "@bystander:example.org"),
+        "$sent1",
+        "👎",
+        false,
+    );
+    lifecycle.reacted(&reaction("$r2", AUTHOR), "$sent1", "🎉", false);
+    let line = stats_line(&lifecycle).await;
+    assert!(!line.contains("feedback"), "{line}");
+    lifecycle.reacted(&reaction("$r3", AUTHOR), "$sent1", "👎", false);
+    // The same vote again, delivered after a restart say, changes nothing.
+    lifecycle.reacted(&reaction("$r3", AUTHOR), "$sent1", "👎", false);
+    let line = stats_line(&lifecycle).await;
+    assert!(
+        line.ends_with(
+            "1 warnings; feedback 0 useful, 1 false alarm (false-alarm rate 100%) — demoted to weak"
+        ),
+        "{line}"
+    );
+
+    // The next warning with that rule is only weak, also after a restart.
+    drop(lifecycle);
+    let lifecycle = open_with(dir.path(), feedback);
+    let planned = lifecycle
+        .plan(
+            report(ALLEGATION),
+            ALLEGATION,
+            message("$m2", None),
+            warn_mode(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(planned.report.verdict(), Verdict::Weak);
+    // Taking the vote back restores the rule.
+    lifecycle
+        .deleted(&fake, &reaction("$unreact", AUTHOR), "$r3")
+        .await
+        .unwrap();
+    let planned = lifecycle
+        .plan(
+            report(ALLEGATION),
+            ALLEGATION,
+            message("$m3", None),
+            warn_mode(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(planned.report.verdict(), Verdict::Flag);
+
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        !audit.contains("basically"),
+        "no message text without include_text: {audit}"
+    );
+    for action in ["\"warn\"", "\"feedback\"", "\"demote\"", "\"admin\""] {
+        assert!(audit.contains(action), "{action} missing from {audit}");
+    }
+}
+
+/// The line `!stats` shows for the known allegation's rule.
+async fn stats_line(lifecycle: &Lifecycle) -> String {
+    let origin = crate::operations::Origin {
+        room: ROOM,
+        event: "$stats",
+        sender: "@editor:example.org",
+    };
+    let reply = lifecycle
+        .ops()
+        .admin(origin, AdminRequest::Stats(Period::Days(1)), |period| {
+            lifecycle.votes(period)
+        })
+        .await
+        .reply
+        .to_plain();
+    reply
+        .lines()
+        .find(|l| l.contains("`known-allegation`"))
+        .unwrap_or_else(|| panic!("{reply}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_restart_remembers_handled_events_and_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    {
+        let lifecycle = open(dir.path());
+        assert!(!lifecycle.caught_up());
+        lifecycle.set_caught_up().unwrap();
+        send(&lifecycle, &fake, message("$m1", None), ALLEGATION).await;
+    }
+    let lifecycle = open(dir.path());
+    assert!(lifecycle.caught_up());
+    assert!(lifecycle.has_handled("$m1"));
+    assert!(!lifecycle.has_handled("$m2"));
+    // The warning remembered before the restart is withdrawn by an edit after it.
+    edit(&lifecycle, &fake, "$m1", AUTHOR, ATTRIBUTED).await;
+    assert!(matches!(fake.done()[1], Done::Delete { .. }));
+    // And a repeat in its thread was still known to be warned about.
+    let lifecycle = open(dir.path());
+    assert!(!lifecycle.has_handled("$m9"));
+}
+
+#[test]
+fn an_earlier_versions_feedback_file_is_folded_into_the_memory_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("feedback.json"),
+        r#"{"warnings":[{"warning":"$w","room":"!r:x","author":"@a:x","rules":["hedge"],
+            "allegations":[],"day":"2026-11-01",
+            "votes":{"@a:x":{"vote":"false-alarm","reaction":"$r","day":"2026-11-02"}}}]}"#,
+    )
+    .unwrap();
+    let memory = memory::Memory::load(dir.path()).unwrap();
+    assert_eq!(memory.votes_per_rule(None)["hedge"].false_alarms, 1);
+    assert!(dir.path().join("feedback.json.imported").exists());
+    assert!(!dir.path().join("feedback.json").exists());
+    let again = memory::Memory::load(dir.path()).unwrap();
+    assert_eq!(again.votes_per_rule(None)["hedge"].false_alarms, 1);
+}
