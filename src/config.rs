@@ -17,6 +17,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use copydesk_core::admin::RoomMode;
 use copydesk_core::{Located, LocatedErrors};
 use matrix_sdk::reqwest::Url;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedServerName, OwnedUserId};
@@ -90,65 +91,17 @@ pub struct Autojoin {
 
 #[derive(Debug, Clone)]
 pub struct RoomsConfig {
-    pub default_mode: Mode,
+    pub default_mode: RoomMode,
     pub editors_room: Option<OwnedRoomId>,
     /// Users allowed to run admin commands; they may also always invite the bot.
     pub editors: Vec<OwnedUserId>,
-    pub modes: BTreeMap<OwnedRoomId, Mode>,
+    pub modes: BTreeMap<OwnedRoomId, RoomMode>,
 }
 
 impl RoomsConfig {
     /// The mode of `room`: its own entry under `[rooms.mode]`, else the default.
-    pub fn mode(&self, room: &matrix_sdk::ruma::RoomId) -> Mode {
+    pub fn mode(&self, room: &matrix_sdk::ruma::RoomId) -> RoomMode {
         self.modes.get(room).copied().unwrap_or(self.default_mode)
-    }
-}
-
-/// What the bot does in a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Answer commands; check nothing.
-    Commands,
-    /// Answer commands; warn about unattributed allegations in the room, in a thread.
-    Warn,
-    /// Answer commands; send warnings to the editors' room instead.
-    Editors,
-    /// Say nothing at all.
-    Off,
-}
-
-impl Mode {
-    pub fn answers_commands(self) -> bool {
-        self != Mode::Off
-    }
-
-    pub fn checks_messages(self) -> bool {
-        matches!(self, Mode::Warn | Mode::Editors)
-    }
-}
-
-/// A mode an editor set with `!mode` (the core's name for the same four modes).
-impl From<copydesk_core::admin::RoomMode> for Mode {
-    fn from(mode: copydesk_core::admin::RoomMode) -> Mode {
-        use copydesk_core::admin::RoomMode;
-        match mode {
-            RoomMode::Commands => Mode::Commands,
-            RoomMode::Warn => Mode::Warn,
-            RoomMode::Editors => Mode::Editors,
-            RoomMode::Off => Mode::Off,
-        }
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Commands => "commands",
-            Mode::Warn => "warn",
-            Mode::Editors => "editors",
-            Mode::Off => "off",
-        })
     }
 }
 
@@ -337,12 +290,12 @@ struct RawAutojoin {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawRooms {
-    default_mode: Option<Spanned<Mode>>,
+    default_mode: Option<Spanned<RoomMode>>,
     editors_room: Option<Spanned<String>>,
     #[serde(default)]
     editors: Vec<Spanned<String>>,
     #[serde(default)]
-    mode: BTreeMap<Spanned<String>, Spanned<Mode>>,
+    mode: BTreeMap<Spanned<String>, Spanned<RoomMode>>,
 }
 
 // ----- Validation -----------------------------------------------------------------------
@@ -395,7 +348,7 @@ impl Validator<'_> {
         })
     }
 
-    fn reload(&mut self, raw: RawReload, out: &mut crate::reload::ReloadSettings) {
+    fn reload(&mut self, raw: RawReload, out: &mut crate::operations::reload::ReloadSettings) {
         out.watch = raw.watch.unwrap_or(out.watch);
         if let Some(d) = raw.debounce {
             let span = d.span();
@@ -409,7 +362,7 @@ impl Validator<'_> {
         }
     }
 
-    fn audit(&mut self, raw: RawAudit, out: &mut crate::audit::AuditSettings) {
+    fn audit(&mut self, raw: RawAudit, out: &mut crate::operations::audit::AuditSettings) {
         out.enabled = raw.enabled.unwrap_or(out.enabled);
         out.include_text = raw.include_text.unwrap_or(out.include_text);
         if let Some(mb) = raw.max_size_mb {
@@ -426,7 +379,11 @@ impl Validator<'_> {
         }
     }
 
-    fn feedback(&mut self, raw: RawFeedback, out: &mut crate::feedback::FeedbackSettings) {
+    fn feedback(
+        &mut self,
+        raw: RawFeedback,
+        out: &mut crate::operations::feedback::FeedbackSettings,
+    ) {
         out.enabled = raw.enabled.unwrap_or(out.enabled);
         let min_votes = match raw.demote_min_votes {
             Some(v) if *v.get_ref() == 0 => {
@@ -452,7 +409,11 @@ impl Validator<'_> {
         }
     }
 
-    fn freshness(&mut self, raw: RawFreshness, out: &mut crate::freshness::FreshnessSettings) {
+    fn freshness(
+        &mut self,
+        raw: RawFreshness,
+        out: &mut crate::operations::freshness::FreshnessSettings,
+    ) {
         out.enabled = raw.enabled.unwrap_or(out.enabled);
         if let Some(at) = raw.at {
             match at.get_ref().trim().parse::<jiff::civil::Time>() {
@@ -468,7 +429,7 @@ impl Validator<'_> {
     fn metrics(
         &mut self,
         raw: RawMetrics,
-        out: &mut crate::metrics::MetricsSettings,
+        out: &mut crate::operations::metrics::MetricsSettings,
         sync_timeout: Option<Duration>,
     ) {
         out.enabled = raw.enabled.unwrap_or(out.enabled);
@@ -648,16 +609,16 @@ impl Validator<'_> {
         let mut modes = BTreeMap::new();
         let mut editors_mode_spans = Vec::new();
         let default_mode = match raw.default_mode {
-            None => Mode::Commands,
+            None => RoomMode::Commands,
             Some(m) => {
-                if *m.get_ref() == Mode::Editors {
+                if *m.get_ref() == RoomMode::Editors {
                     editors_mode_spans.push(m.span());
                 }
                 m.into_inner()
             }
         };
         for (room, mode) in raw.mode {
-            if *mode.get_ref() == Mode::Editors {
+            if *mode.get_ref() == RoomMode::Editors {
                 editors_mode_spans.push(mode.span());
             }
             if let Some(room) = self.room_id(room) {
@@ -853,7 +814,7 @@ data_dir = "state"
         assert_eq!(config.matrix.device_name, "copydesk");
         assert_eq!(config.matrix.data_dir, Path::new("conf/state"));
         assert_eq!(config.matrix.max_backlog_age, DEFAULT_MAX_BACKLOG_AGE);
-        assert_eq!(config.rooms.default_mode, Mode::Commands);
+        assert_eq!(config.rooms.default_mode, RoomMode::Commands);
         assert!(
             matches!(config.matrix.login, Login::Password(ref s) if s.variable == "COPYDESK_PASSWORD")
         );
@@ -863,7 +824,7 @@ data_dir = "state"
     fn the_example_config_is_valid() {
         let text = include_str!("../config.toml.example");
         let config = parse(text).unwrap();
-        assert_eq!(config.rooms.default_mode, Mode::Commands);
+        assert_eq!(config.rooms.default_mode, RoomMode::Commands);
         assert!(config.rooms.editors_room.is_some());
         assert!(!config.matrix.autojoin.users.is_empty());
     }

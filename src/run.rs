@@ -212,7 +212,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
 pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
     let config = crate::config::Config::load(&args.config)?;
     let started = std::time::Instant::now();
-    let reloader = crate::reload::Reloader::from_files(
+    let reloader = crate::operations::reload::Reloader::from_files(
         config.bot.knowledge.clone(),
         config.bot.lexicons.clone(),
         config.bot.model.clone(),
@@ -236,19 +236,19 @@ pub fn audit(args: crate::cli::AuditArgs) -> anyhow::Result<Status> {
     let files = match (&args.file, &args.data_dir) {
         (Some(file), _) => vec![file.clone()],
         (None, Some(dir)) => {
-            let files = crate::audit::files_in(dir);
+            let files = crate::operations::audit::files_in(dir);
             if files.is_empty() {
                 anyhow::bail!(
                     "no audit log in {} (looked for {}*)",
                     dir.display(),
-                    crate::audit::FILE_NAME
+                    crate::operations::audit::FILE_NAME
                 );
             }
             files
         }
         (None, None) => anyhow::bail!("give an audit log FILE or --data-dir DIR"),
     };
-    let mut summary = crate::audit::Summary::default();
+    let mut summary = crate::operations::audit::Summary::default();
     for file in &files {
         summary.read(file)?;
     }

@@ -15,7 +15,7 @@ use copydesk_core::feedback::{DemotionPolicy, RuleFeedback, Vote};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::state_file;
+use crate::operations::state_file;
 
 pub const FILE_NAME: &str = "memory.json";
 /// The feedback file of earlier versions, folded into the memory once.

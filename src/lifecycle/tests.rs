@@ -10,11 +10,11 @@ use copydesk_core::{Checker, Desk, KnowledgeBase, MessageReport, Outcome, Reply,
 
 use super::decide::{self, EditDecision, Place, Policy, Quiet, WarningDecision};
 use super::*;
-use crate::feedback::FeedbackSettings;
+use crate::operations::feedback::FeedbackSettings;
+use crate::operations::reload::Reloader;
 use crate::operations::{Operations, OpsSettings, today};
-use crate::reload::Reloader;
 
-const KB: &str = include_str!("../../examples/knowledge.toml");
+use crate::loading::EXAMPLE_KNOWLEDGE as KB;
 /// Restates the example knowledge file's allegation with no source: flag.
 const ALLEGATION: &str = "so russian intelligence is basically helping the smugglers";
 /// The same allegation, vaguely sourced: weak.

@@ -51,14 +51,12 @@ use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, RoomId, UInt, Us
 use matrix_sdk::{Client, Room, RoomState};
 use tokio::sync::{mpsc, watch};
 
-use copydesk_core::admin::RoomMode;
-
-use crate::config::{Autojoin, Config, Mode, RoomsConfig};
+use crate::config::{Autojoin, Config, RoomsConfig};
 use crate::lifecycle::Lifecycle;
 use crate::lifecycle::decide::Policy;
-use crate::metrics::Metrics;
 use crate::operations::Operations;
-use crate::reload::Reloader;
+use crate::operations::metrics::Metrics;
+use crate::operations::reload::Reloader;
 use addressing::Names;
 use messages::{Incoming, RoomEvent};
 use outgoing::Matrix;
@@ -126,13 +124,7 @@ impl Bot {
     /// The settings of `room`: its mode (set by an editor with `!mode`, else from the
     /// configuration) and whether warnings are muted.
     fn policy(&self, room: &RoomId) -> Policy {
-        let configured = match self.rooms.mode(room) {
-            Mode::Commands => RoomMode::Commands,
-            Mode::Warn => RoomMode::Warn,
-            Mode::Editors => RoomMode::Editors,
-            Mode::Off => RoomMode::Off,
-        };
-        self.lifecycle.policy(room.as_str(), configured)
+        self.lifecycle.policy(room.as_str(), self.rooms.mode(room))
     }
 
     /// The editors' room, when configured and joined.
@@ -180,7 +172,7 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     )?;
     // Bound before connecting, so a taken port stops the bot at start.
     let metrics_listener = match config.ops.metrics.enabled {
-        true => Some(crate::metrics::bind(config.ops.metrics.listen).await?),
+        true => Some(crate::operations::metrics::bind(config.ops.metrics.listen).await?),
         false => None,
     };
     let metrics = lifecycle.ops().metrics().clone();
@@ -230,7 +222,7 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox));
     let mut background = vec![tokio::spawn(ops::freshness(bot.clone()))];
     if let Some(listener) = metrics_listener {
-        background.push(tokio::spawn(crate::metrics::serve(
+        background.push(tokio::spawn(crate::operations::metrics::serve(
             listener,
             metrics.clone(),
         )));

@@ -8,7 +8,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::Bot;
 use crate::lifecycle::{Connector as _, Target};
-use crate::reload::Reload;
+use crate::operations::reload::Reload;
 
 /// Posts every reload the file watcher makes to the editors' room: a failure with its
 /// `file:line:column` problems, and the reload that fixes it.
@@ -42,7 +42,7 @@ pub async fn freshness(bot: Arc<Bot>) {
         {
             bot.ops().freshness_sent(now.date());
         }
-        tokio::time::sleep(crate::freshness::CHECK_EVERY).await;
+        tokio::time::sleep(crate::operations::freshness::CHECK_EVERY).await;
     }
 }
 

@@ -15,7 +15,7 @@ use copydesk_core::feedback::RuleFeedback;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::state_file;
+use crate::operations::state_file;
 
 pub const FILE_NAME: &str = "stats.json";
 /// The longest the file lags behind the counters.

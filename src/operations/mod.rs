@@ -8,6 +8,15 @@
 //! and sends the replies it gets back; everything here speaks in room, event and user ids
 //! as strings.
 
+pub mod audit;
+pub mod feedback;
+pub mod freshness;
+pub mod metrics;
+pub mod reload;
+pub mod settings;
+pub mod state_file;
+pub mod stats;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,14 +28,14 @@ use copydesk_core::{Desk, MessageReport, Reply};
 use jiff::civil::{Date, DateTime};
 use jiff::{Timestamp, Zoned};
 
-use crate::audit::{Action, AuditLog, AuditSettings, Record};
-use crate::feedback::FeedbackSettings;
-use crate::freshness::{self, FreshnessSettings};
+use self::audit::{Action, AuditLog, AuditSettings, Record};
+use self::feedback::FeedbackSettings;
+use self::freshness::FreshnessSettings;
+use self::metrics::{Metrics, MetricsSettings};
+use self::reload::{Reload, ReloadSettings, Reloader};
+use self::settings::Settings;
+use self::stats::StatsStore;
 use crate::logging::LogFormat;
-use crate::metrics::{Metrics, MetricsSettings};
-use crate::reload::{Reload, ReloadSettings, Reloader};
-use crate::settings::Settings;
-use crate::stats::{self, StatsStore};
 
 /// The configuration sections this module serves.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -397,7 +406,7 @@ mod tests {
     use super::*;
     use copydesk_core::{Checker, KnowledgeBase};
 
-    const KB: &str = include_str!("../examples/knowledge.toml");
+    use crate::loading::EXAMPLE_KNOWLEDGE as KB;
 
     fn desk() -> Desk {
         Desk::new(

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::state_file;
+use crate::operations::state_file;
 
 pub const FILE_NAME: &str = "settings.json";
 
