@@ -1,0 +1,186 @@
+//! The bot's configuration file (see `config.toml.example`, which documents every key).
+//!
+//! Reading happens in two steps. Serde (with `deny_unknown_fields` and `toml::Spanned`)
+//! turns the text into raw values that remember where they were written, so a typo in a
+//! key or a value of the wrong type is reported as `config.toml:12:3: unknown field …`.
+//! Validation then checks what serde cannot (user ids, room ids, durations, URLs, that
+//! exactly one way to log in is configured, …) and reports *every* problem it finds, each
+//! with its place, before the bot touches the network.
+//!
+//! Secrets never live in the file: it names environment variables (`password_env`,
+//! `access_token_env`, `store_passphrase_env`), and [`Secret::read`] reads them at start,
+//! pointing at the key that named a variable that is not set.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use copydesk_core::admin::RoomMode;
+use copydesk_core::{Located, LocatedErrors};
+use matrix_sdk::reqwest::Url;
+use matrix_sdk::ruma::{OwnedRoomId, OwnedServerName, OwnedUserId};
+
+mod raw;
+mod validate;
+
+use raw::RawConfig;
+use validate::Validator;
+pub use validate::parse_duration;
+
+/// Defaults for optional keys; `config.toml.example` repeats them.
+pub const DEFAULT_PREFIX: &str = "!";
+pub const DEFAULT_DEVICE_NAME: &str = "copydesk";
+pub const DEFAULT_MAX_BACKLOG_AGE: Duration = Duration::from_secs(10 * 60);
+pub const DEFAULT_SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longer long-polls than this only hide a dead connection for longer.
+const MAX_SYNC_TIMEOUT: Duration = Duration::from_secs(300);
+/// Votes a rule needs before feedback may demote it.
+pub const DEFAULT_DEMOTE_MIN_VOTES: u64 = 5;
+
+/// A validated configuration. Paths are absolute or relative to the working directory
+/// (relative paths in the file were resolved against the file's folder).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was read from.
+    pub path: PathBuf,
+    pub bot: BotConfig,
+    pub matrix: MatrixConfig,
+    pub rooms: RoomsConfig,
+    /// `[log]`, `[reload]`, `[audit]`, `[feedback]`, `[freshness]` and `[metrics]`.
+    pub ops: crate::operations::OpsSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    pub prefix: String,
+    /// The knowledge file; `None` uses the example file embedded in the binary.
+    pub knowledge: Option<PathBuf>,
+    /// Lexicon files layered, in order, over the embedded lexicons.
+    pub lexicons: Vec<PathBuf>,
+    /// The "needs attribution" model: file, threshold, or switched off.
+    pub model: crate::cli::ModelArgs,
+}
+
+#[derive(Debug, Clone)]
+pub struct MatrixConfig {
+    pub homeserver_url: Url,
+    pub user_id: OwnedUserId,
+    pub login: Login,
+    /// Display name of the bot's device, shown in other users' device lists.
+    pub device_name: String,
+    /// The SQLite state and crypto store, the saved session and the bot's memory.
+    pub data_dir: PathBuf,
+    pub store_passphrase: Option<Secret>,
+    /// Messages older than this are not answered or checked after a restart.
+    pub max_backlog_age: Duration,
+    /// How long one `/sync` long-poll waits for news.
+    pub sync_timeout: Duration,
+    pub autojoin: Autojoin,
+}
+
+/// How the bot logs in the first time (later starts restore the saved session).
+#[derive(Debug, Clone)]
+pub enum Login {
+    Password(Secret),
+    AccessToken(Secret),
+}
+
+/// Who may invite the bot into a room.
+#[derive(Debug, Clone, Default)]
+pub struct Autojoin {
+    pub users: Vec<OwnedUserId>,
+    pub servers: Vec<OwnedServerName>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoomsConfig {
+    pub default_mode: RoomMode,
+    pub editors_room: Option<OwnedRoomId>,
+    /// Users allowed to run admin commands; they may also always invite the bot.
+    pub editors: Vec<OwnedUserId>,
+    pub modes: BTreeMap<OwnedRoomId, RoomMode>,
+}
+
+impl RoomsConfig {
+    /// The mode of `room`: its own entry under `[rooms.mode]`, else the default.
+    pub fn mode(&self, room: &matrix_sdk::ruma::RoomId) -> RoomMode {
+        self.modes.get(room).copied().unwrap_or(self.default_mode)
+    }
+}
+
+/// A secret read from the environment variable the configuration names.
+#[derive(Clone)]
+pub struct Secret {
+    /// The variable's name, e.g. `COPYDESK_PASSWORD`.
+    pub variable: String,
+    /// Where the name was written, for errors: `config.toml:7:16`.
+    place: String,
+    key: &'static str,
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(${})", self.variable)
+    }
+}
+
+impl Secret {
+    /// The variable's value; an error naming the variable and the config key when it is
+    /// unset or empty.
+    pub fn read(&self) -> anyhow::Result<String> {
+        match std::env::var(&self.variable) {
+            Ok(value) if !value.is_empty() => Ok(value),
+            Ok(_) => anyhow::bail!(
+                "{}: {} names the environment variable {}, which is empty",
+                self.place,
+                self.key,
+                self.variable
+            ),
+            Err(_) => anyhow::bail!(
+                "{}: {} names the environment variable {}, which is not set",
+                self.place,
+                self.key,
+                self.variable
+            ),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = crate::loading::read_text(path)?;
+        Ok(Config::parse(path, &text)?)
+    }
+
+    /// Validates configuration `text` read from `path` (used for error places and to
+    /// resolve relative paths).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, LocatedErrors> {
+        let origin = path.display().to_string();
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            LocatedErrors(vec![Located::at(
+                &origin,
+                text,
+                e.span(),
+                e.message().trim_end(),
+            )])
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        let mut v = Validator {
+            origin: &origin,
+            text,
+            base,
+            problems: Vec::new(),
+        };
+        let config = v.config(path, raw);
+        if v.problems.is_empty() {
+            Ok(config.expect("a config is built whenever there are no problems"))
+        } else {
+            Err(LocatedErrors(v.problems).sorted())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
