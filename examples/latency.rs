@@ -18,7 +18,7 @@
 //! Prints p50/p90/p99 for both, the ratio of the medians, and the bot's peak RSS
 //! (`VmHWM` from /proc) while it is joined to the R rooms.
 //!
-//! ## Start-up (issue 4, item 6)
+//! ## Start-up
 //!
 //! ```text
 //! cargo run --release --example latency -- --start-up [--topics 10000] [--starts 5] [--rooms R]

@@ -1,4 +1,4 @@
-//! The bot under load (issue 4, item 5): a steady stream of chat across many rooms, a third
+//! The bot under load: a steady stream of chat across many rooms, a third
 //! of it needing a warning, and how long each warning takes next to the homeserver's own
 //! round trip.
 //!

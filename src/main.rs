@@ -8,10 +8,10 @@ use clap::Parser;
 use copydesk::cli::{Cli, Command, Status};
 use copydesk::run;
 
-/// Loading a large knowledge file on worker threads spent 15% of its time in glibc's
-/// `malloc_consolidate` and `unlink_chunk` (toml allocates and frees a token list per
-/// topic); mimalloc cut the 10,000-topic load by about a fifth. Its transparent huge
-/// pages are off (`no_thp`): they added 10 MB of RSS to a small bot. See BENCHMARKS.md.
+/// mimalloc, because loading a knowledge file allocates and frees many small values on
+/// several threads, where glibc's allocator spends its time consolidating; transparent huge
+/// pages off (`no_thp`), because a small bot does not need them. BENCHMARKS.md has the
+/// measurements.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
