@@ -206,12 +206,11 @@ fn read_in_pieces<'t>(origin: &'t str, text: &'t str) -> Option<Reader<'t>> {
     complete.then_some(reader)
 }
 
-/// Pieces below which threads cost more than they save (a thousand-topic file loads in
-/// about 40 ms on one thread).
+/// Pieces below which threads cost more than they save.
 const PIECES_PER_THREAD: usize = 2_000;
 
-/// Pieces a worker hands over at a time: one hand-over per piece woke this thread ten
-/// thousand times per large file, 15% of the load's CPU time in the kernel's wake-ups.
+/// Pieces a worker hands over at a time, so that the merging thread is woken once per
+/// batch rather than once per topic.
 const PIECES_PER_BATCH: usize = 64;
 
 /// Runs `work(index, piece)` over `pieces` and hands each result to `merge` on this
@@ -274,8 +273,7 @@ fn in_order<'t, R: Send>(
 /// whitespace and a comment.
 fn topic_header_offsets(text: &str) -> Vec<usize> {
     const HEADER: &str = "[[topic]]";
-    // A vectorised substring search: walking the lines one by one took 8 ms of a
-    // 21.6 MB file, all of it before any thread could start.
+    // A vectorised substring search: this runs on one thread before any worker can start.
     memchr::memmem::find_iter(text.as_bytes(), HEADER)
         .filter(|&at| {
             let line_start = at == 0 || text.as_bytes()[at - 1] == b'\n';

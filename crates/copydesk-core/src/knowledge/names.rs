@@ -153,7 +153,7 @@ impl DeletionIndex {
         };
         let run = &self.entries[from as usize..to as usize];
         // Both ends by binary search: with many similar names one hash can hold hundreds
-        // of entries, and counting them one by one dominated a lookup.
+        // of entries.
         let start = run.partition_point(|&e| ((e >> 32) as u32) < hash);
         let end = start + run[start..].partition_point(|&e| (e >> 32) as u32 == hash);
         &run[start..end]
