@@ -610,13 +610,7 @@ fn echo(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const EXAMPLE: &str = include_str!("../../../examples/knowledge.toml");
-
-    fn desk(prefix: &str) -> Desk {
-        let kb = KnowledgeBase::parse("knowledge.toml", EXAMPLE).expect("example file is valid");
-        Desk::new(kb, Checker::default(), prefix)
-    }
+    use crate::fixtures::example_desk as desk;
 
     fn today() -> Date {
         jiff::civil::date(2026, 11, 26)

@@ -774,8 +774,7 @@ fn read_match_all(a: &Fields, p: &mut Problems) -> Option<Vec<Vec<String>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const EXAMPLE: &str = include_str!("../../../../examples/knowledge.toml");
+    use crate::fixtures::{EXAMPLE_KNOWLEDGE as EXAMPLE, example_knowledge};
 
     /// A small valid file; tests break one thing in it at a time.
     const GOOD: &str = r#"[[topic]]
@@ -833,7 +832,7 @@ updated = 2025-03-01
 
     #[test]
     fn example_file_loads_with_the_bulgaria_topic_first() {
-        let kb = load(EXAMPLE);
+        let kb = example_knowledge();
         assert!(kb.topics().len() >= 6);
         let first = &kb.topics()[0];
         assert_eq!(first.slug, "bulgaria-schengen");
@@ -853,7 +852,7 @@ updated = 2025-03-01
 
     #[test]
     fn example_file_has_stale_and_fresh_topics_on_2026_11_26() {
-        let kb = load(EXAMPLE);
+        let kb = example_knowledge();
         let today = jiff::civil::date(2026, 11, 26);
         let stale: Vec<&str> = kb
             .topics()

@@ -555,12 +555,7 @@ fn word_end(text: &str, at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const EXAMPLE: &str = include_str!("../../../../examples/knowledge.toml");
-
-    fn example() -> KnowledgeBase {
-        KnowledgeBase::parse("examples/knowledge.toml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::fixtures::example_knowledge as example;
 
     /// A one-topic file whose single allegation has the given `match_all` groups.
     fn with_groups(match_all: &str) -> KnowledgeBase {
