@@ -120,7 +120,8 @@ pub fn demote(mut report: MessageReport, demoted: &HashSet<String>) -> MessageRe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Checker, KnowledgeBase};
+    use crate::Checker;
+    use crate::fixtures::example_knowledge;
 
     #[test]
     fn thumbs_are_votes_whatever_the_skin_tone() {
@@ -152,13 +153,8 @@ mod tests {
 
     #[test]
     fn a_demoted_rule_flags_no_more() {
-        let kb = KnowledgeBase::parse(
-            "knowledge.toml",
-            include_str!("../../../examples/knowledge.toml"),
-        )
-        .unwrap();
         let report = Checker::default().check(
-            &kb,
+            &example_knowledge(),
             "so russian intelligence is basically helping the smugglers",
         );
         assert_eq!(report.verdict(), Verdict::Flag);

@@ -10,6 +10,8 @@ pub mod checker;
 pub mod commands;
 pub mod eval;
 pub mod feedback;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod knowledge;
 pub mod lexicon;
 pub mod location;

@@ -38,12 +38,7 @@ impl KnowledgeBase {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const EXAMPLE: &str = include_str!("../../../../examples/knowledge.toml");
-
-    fn example() -> KnowledgeBase {
-        KnowledgeBase::parse("examples/knowledge.toml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::fixtures::example_knowledge as example;
 
     fn found(kb: &KnowledgeBase, query: &str) -> Option<String> {
         match kb.lookup(query) {
