@@ -34,9 +34,6 @@ pub enum Command {
     Train(crate::train::TrainArgs),
     /// Summarise the bot's audit log per day, per rule and per room.
     Audit(AuditArgs),
-    /// Measure checker throughput, knowledge-file load and lookup, worst cases and
-    /// start-up on generated data, next to a ripgrep baseline (use a release build).
-    Bench(crate::bench::BenchArgs),
 }
 
 impl Default for Command {

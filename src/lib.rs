@@ -2,7 +2,6 @@
 //! that carry the core (`copydesk_core`) to a terminal or a Matrix room.
 
 pub mod audit;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod connectors;

@@ -32,7 +32,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run::matrix(args),
         Command::Train(args) => copydesk::train::run(args),
         Command::Audit(args) => run::audit(args),
-        Command::Bench(args) => copydesk::bench::run(args),
     };
     match result {
         Ok(status) => status.into(),

@@ -212,3 +212,21 @@ fn eval_text_prints_precision_and_recall_per_label() {
         assert!(text.contains(word), "{word} missing from: {text}");
     }
 }
+
+#[test]
+fn help_lists_the_product_commands_and_no_developer_tools() {
+    let output = copydesk(&["--help"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for command in [
+        "console", "context", "check", "kb", "eval", "run", "train", "audit",
+    ] {
+        assert!(
+            text.contains(&format!("\n  {command} ")),
+            "{command}: {text}"
+        );
+    }
+    assert!(!text.contains("bench"), "{text}");
+    let output = copydesk(&["bench"], "");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
