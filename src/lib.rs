@@ -16,4 +16,5 @@ pub mod run;
 pub mod settings;
 pub mod state_file;
 pub mod stats;
+pub mod status;
 pub mod train;

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use copydesk::cli::{Cli, Command, Status};
+use copydesk::cli::{Cli, Command};
 use copydesk::run;
+use copydesk::status::Status;
 
 /// Loading a large knowledge file on worker threads spent 15% of its time in glibc's
 /// `malloc_consolidate` and `unlink_chunk` (toml allocates and frees a token list per

@@ -39,8 +39,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
-use copydesk::cli::Status;
 use copydesk::cli::{DataArgs, ModelArgs};
+use copydesk::status::Status;
 use copydesk_core::Desk;
 use copydesk_core::synthetic;
 use jiff::civil::Date;
