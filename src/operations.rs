@@ -483,7 +483,7 @@ mod tests {
     use copydesk_core::feedback::DemotionPolicy;
     use copydesk_core::{Checker, KnowledgeBase, Outcome, Verdict};
 
-    const KB: &str = include_str!("../examples/knowledge.toml");
+    const KB: &str = crate::loading::EXAMPLE_KNOWLEDGE;
     const ALLEGATION: &str = "so russian intelligence is basically helping the smugglers";
 
     fn desk() -> Desk {

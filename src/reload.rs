@@ -268,7 +268,7 @@ mod tests {
     use super::*;
     use crate::loading;
 
-    const GOOD: &str = include_str!("../examples/knowledge.toml");
+    const GOOD: &str = loading::EXAMPLE_KNOWLEDGE;
 
     /// A reloader over a knowledge file in a temp folder and one extra lexicon file.
     fn setup() -> (tempfile::TempDir, PathBuf, Arc<Reloader>) {
