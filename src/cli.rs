@@ -1,7 +1,11 @@
 //! The command line (clap derive). `copydesk` with no subcommand runs the console.
+//!
+//! Dependencies go one way: the entry points (`run`) and the shared argument groups'
+//! users (`loading`, `config`, `reload`) import from here, and this module imports only the
+//! arguments a command keeps beside its code (`train::TrainArgs`). Such a command module
+//! never imports `cli`; the exit status every command returns is in `status.rs`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -34,9 +38,6 @@ pub enum Command {
     Train(crate::train::TrainArgs),
     /// Summarise the bot's audit log per day, per rule and per room.
     Audit(AuditArgs),
-    /// Measure checker throughput, knowledge-file load and lookup, worst cases and
-    /// start-up on generated data, next to a ripgrep baseline (use a release build).
-    Bench(crate::bench::BenchArgs),
 }
 
 impl Default for Command {
@@ -193,21 +194,4 @@ pub struct AuditArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Exit statuses: what a script calling copydesk can rely on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Done; nothing needs attention.
-    Success = 0,
-    /// `check` found something to flag or weak sourcing; `context` found no such topic.
-    Attention = 1,
-    /// Bad input or a failure; the message on stderr says what and where.
-    Error = 2,
-}
-
-impl From<Status> for ExitCode {
-    fn from(status: Status) -> ExitCode {
-        ExitCode::from(status as u8)
-    }
 }

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use copydesk::cli::{Cli, Command, Status};
+use copydesk::cli::{Cli, Command};
 use copydesk::run;
+use copydesk::status::Status;
 
 /// mimalloc, because loading a knowledge file allocates and frees many small values on
 /// several threads, where glibc's allocator spends its time consolidating; transparent huge
@@ -32,7 +33,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run::matrix(args),
         Command::Train(args) => copydesk::train::run(args),
         Command::Audit(args) => run::audit(args),
-        Command::Bench(args) => copydesk::bench::run(args),
     };
     match result {
         Ok(status) => status.into(),

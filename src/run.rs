@@ -10,11 +10,12 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::cli::{
-    CheckArgs, ConsoleArgs, ContextArgs, DEFAULT_PREFIX, DataArgs, EvalArgs, KbArgs, KbCommand,
-    RunArgs, Status,
+    AuditArgs, CheckArgs, ConsoleArgs, ContextArgs, DEFAULT_PREFIX, DataArgs, EvalArgs, KbArgs,
+    KbCommand, RunArgs,
 };
 use crate::connectors::console;
 use crate::loading;
+use crate::status::Status;
 
 /// The date staleness is judged against: `--today`, else the local calendar date.
 fn today(data: &DataArgs) -> Date {
@@ -232,7 +233,7 @@ pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
 
 /// `copydesk audit [FILE | --data-dir DIR]`: summarise the audit log per day, per rule
 /// and per room. Exit 2 when there is no log to read.
-pub fn audit(args: crate::cli::AuditArgs) -> anyhow::Result<Status> {
+pub fn audit(args: AuditArgs) -> anyhow::Result<Status> {
     let files = match (&args.file, &args.data_dir) {
         (Some(file), _) => vec![file.clone()],
         (None, Some(dir)) => {

@@ -15,7 +15,7 @@ use copydesk_core::model::weak::{self, Annotations, LabelStats};
 use copydesk_core::model::{Encoding, FeatureSettings, Provenance};
 use serde::Deserialize;
 
-use crate::cli::Status;
+use crate::status::Status;
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {

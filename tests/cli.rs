@@ -1,33 +1,9 @@
 //! The `copydesk` binary as a user runs it: exit codes, output formats, error lines.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+#[path = "support/process.rs"]
+mod process;
 
-fn copydesk(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_copydesk"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("copydesk starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("copydesk finishes")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use process::{copydesk, stderr, stdout};
 
 fn write_temp(name: &str, contents: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -211,4 +187,22 @@ fn eval_text_prints_precision_and_recall_per_label() {
     for word in ["flag", "weak", "alarm", "precision", "recall"] {
         assert!(text.contains(word), "{word} missing from: {text}");
     }
+}
+
+#[test]
+fn help_lists_the_product_commands_and_no_developer_tools() {
+    let output = copydesk(&["--help"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for command in [
+        "console", "context", "check", "kb", "eval", "run", "train", "audit",
+    ] {
+        assert!(
+            text.contains(&format!("\n  {command} ")),
+            "{command}: {text}"
+        );
+    }
+    assert!(!text.contains("bench"), "{text}");
+    let output = copydesk(&["bench"], "");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }

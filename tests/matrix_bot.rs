@@ -13,7 +13,7 @@ use matrix_sdk::ruma::events::relation::InReplyTo;
 use matrix_sdk::ruma::events::relation::Reply as ReplyRelation;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
-use matrix_sdk::ruma::{EventId, OwnedRoomId, RoomId, UserId};
+use matrix_sdk::ruma::{EventId, RoomId, UserId};
 use support::{Homeserver, QUIET_PERIOD, REPLY_TIMEOUT, ReceivedMessage, TestClient};
 
 /// Repeats Daniel Mitov's allegation (knowledge file: bulgaria-schengen) as fact.
@@ -23,12 +23,13 @@ const UNATTRIBUTED: &str =
 const ATTRIBUTED: &str = "Mitov said Russian intelligence is working with people smugglers to move migrants into Europe.";
 const HARMLESS: &str = "The minister gave a long interview this week.";
 
-/// A journalist in a room with a running bot.
+/// A journalist in a room with a running bot: a [`Newsroom`], which it derefs to, with
+/// the bot started.
 struct Desk {
-    journalist: TestClient,
-    account: BotAccount,
+    /// Before `newsroom`: dropping the process prints its log, which lives in the
+    /// account's temp dir.
     _bot: BotProcess,
-    room: OwnedRoomId,
+    newsroom: Newsroom,
 }
 
 impl Desk {
@@ -41,42 +42,18 @@ impl Desk {
         };
         let newsroom = Newsroom::open(hs, "newsdesk", encrypted, settings).await;
         let bot = newsroom.start_bot().await;
-        let Newsroom {
-            journalist,
-            account,
-            room,
-        } = newsroom;
         Desk {
-            journalist,
-            account,
             _bot: bot,
-            room,
+            newsroom,
         }
     }
+}
 
-    fn bot_id(&self) -> &UserId {
-        &self.account.user_id
-    }
+impl std::ops::Deref for Desk {
+    type Target = Newsroom;
 
-    /// The bot's message that replies to `event` (not in a thread, or in any thread).
-    async fn reply_to(&self, event: &EventId) -> ReceivedMessage {
-        let bot = self.bot_id().to_owned();
-        self.journalist
-            .wait_for(&self.room, REPLY_TIMEOUT, |m| {
-                m.sender == bot && m.in_reply_to.as_deref() == Some(event)
-            })
-            .await
-            .unwrap_or_else(|| panic!("no reply from the bot to {event}"))
-    }
-
-    /// The bot's warning in the thread of `event`, if one comes within the reply timeout.
-    async fn warning_about(&self, event: &EventId) -> Option<ReceivedMessage> {
-        let bot = self.bot_id().to_owned();
-        self.journalist
-            .wait_for(&self.room, REPLY_TIMEOUT, |m| {
-                m.sender == bot && m.thread_root.as_deref() == Some(event)
-            })
-            .await
+    fn deref(&self) -> &Newsroom {
+        &self.newsroom
     }
 }
 

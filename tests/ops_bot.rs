@@ -11,7 +11,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bot::{BotAccount, BotProcess, BotSettings, wait_for_join};
+use bot::{BotProcess, BotSettings, Editors, Newsroom, wait_for_join};
+use copydesk::loading::EXAMPLE_KNOWLEDGE;
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use matrix_sdk::ruma::events::relation::Annotation;
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, RoomId};
@@ -20,60 +21,43 @@ use support::{Homeserver, QUIET_PERIOD, REPLY_TIMEOUT, ReceivedMessage, TestClie
 /// Repeats Daniel Mitov's allegation (example knowledge file: bulgaria-schengen) as fact.
 const UNATTRIBUTED: &str =
     "Russian intelligence is working with people smugglers to move migrants into Europe.";
-const EXAMPLE_KNOWLEDGE: &str = include_str!("../examples/knowledge.toml");
 
-/// An editor and a journalist in a newsroom room and an editors' room with a bot.
-struct Newsroom {
-    /// Before `account`: dropping the process prints its log, which lives in the
+/// An editor and a journalist in a newsroom room and an editors' room with a bot, which
+/// serves a copy of the example knowledge file: a [`Newsroom`] with an editor, which it
+/// derefs to, and the bot started.
+struct EditorialDesk {
+    /// Before `newsroom`: dropping the process prints its log, which lives in the
     /// account's temp dir.
     bot: Option<BotProcess>,
+    newsroom: Newsroom,
     editor: TestClient,
-    journalist: TestClient,
-    account: BotAccount,
-    room: OwnedRoomId,
     editors_room: OwnedRoomId,
     knowledge: PathBuf,
 }
 
-impl Newsroom {
+impl EditorialDesk {
     /// Registers the people and the bot, writes the config (the knowledge file a copy of
     /// the example, next to it, plus `extra` configuration), creates both rooms and
     /// starts the bot.
-    async fn open(hs: &Homeserver, default_mode: &'static str, extra: &str) -> Newsroom {
-        let editor = hs.new_client("editor").await;
-        let journalist = hs.new_client("journalist").await;
-        let account = BotAccount::register(hs).await;
-        let room = editor
-            .create_room(
-                "newsdesk",
-                false,
-                &[journalist.user_id.clone(), account.user_id.clone()],
-            )
-            .await;
-        journalist.join(&room).await;
-        let editors_room = editor
-            .create_room("editors", false, std::slice::from_ref(&account.user_id))
-            .await;
-        account.configure(&BotSettings {
+    async fn open(hs: &Homeserver, default_mode: &'static str, extra: &str) -> EditorialDesk {
+        let settings = BotSettings {
             default_mode,
-            editors_room: Some(editors_room.clone()),
-            editors: vec![editor.user_id.clone()],
             ..Default::default()
-        });
-        let knowledge = account.dir().join("knowledge.toml");
+        };
+        let (newsroom, Editors { editor, room }) =
+            Newsroom::open_with_editor(hs, "newsdesk", settings).await;
+        let knowledge = newsroom.account.dir().join("knowledge.toml");
         std::fs::write(&knowledge, EXAMPLE_KNOWLEDGE).unwrap();
-        add_to_config(&account.config_path(), &knowledge, extra);
-        let mut newsroom = Newsroom {
+        add_to_config(&newsroom.account.config_path(), &knowledge, extra);
+        let mut desk = EditorialDesk {
             bot: None,
+            newsroom,
             editor,
-            journalist,
-            account,
-            room,
-            editors_room,
+            editors_room: room,
             knowledge,
         };
-        newsroom.start().await;
-        newsroom
+        desk.start().await;
+        desk
     }
 
     async fn start(&mut self) {
@@ -88,39 +72,6 @@ impl Newsroom {
         assert!(status.success(), "the bot exited with {status}");
     }
 
-    /// The bot's message in `room` replying to `event`.
-    async fn reply_to(
-        &self,
-        client: &TestClient,
-        room: &RoomId,
-        event: &EventId,
-    ) -> ReceivedMessage {
-        let bot = self.account.user_id.clone();
-        client
-            .wait_for(room, REPLY_TIMEOUT, |m| {
-                m.sender == bot && m.in_reply_to.as_deref() == Some(event)
-            })
-            .await
-            .unwrap_or_else(|| panic!("no reply from the bot to {event}"))
-    }
-
-    /// Sends `text` as `client` in the newsroom and returns the bot's answer.
-    async fn ask(&self, client: &TestClient, text: &str) -> ReceivedMessage {
-        let event = client.send_text(&self.room, text).await;
-        self.reply_to(client, &self.room, &event).await
-    }
-
-    /// The bot's warning in the thread of `message`.
-    async fn warning_about(&self, message: &EventId) -> ReceivedMessage {
-        let bot = self.account.user_id.clone();
-        self.journalist
-            .wait_for(&self.room, REPLY_TIMEOUT, |m| {
-                m.sender == bot && m.thread_root.as_deref() == Some(message)
-            })
-            .await
-            .unwrap_or_else(|| panic!("no warning about {message}"))
-    }
-
     /// The next bot notice in the editors' room whose text contains `needle`.
     async fn editors_notice(&self, needle: &str) -> ReceivedMessage {
         self.editor
@@ -132,6 +83,14 @@ impl Newsroom {
             )
             .await
             .unwrap_or_else(|| panic!("no notice containing {needle:?} in the editors' room"))
+    }
+}
+
+impl std::ops::Deref for EditorialDesk {
+    type Target = Newsroom;
+
+    fn deref(&self) -> &Newsroom {
+        &self.newsroom
     }
 }
 
@@ -175,7 +134,7 @@ async fn a_bad_knowledge_file_keeps_the_last_good_one_serving_and_editors_see_wh
     let Some(hs) = Homeserver::from_env() else {
         return;
     };
-    let newsroom = Newsroom::open(&hs, "commands", "[reload]\ndebounce = \"200ms\"\n").await;
+    let newsroom = EditorialDesk::open(&hs, "commands", "[reload]\ndebounce = \"200ms\"\n").await;
     let before = newsroom
         .ask(&newsroom.journalist, "!context bulgaria")
         .await;
@@ -227,7 +186,7 @@ async fn an_editors_mode_survives_a_restart_and_non_editors_are_refused() {
     let Some(hs) = Homeserver::from_env() else {
         return;
     };
-    let mut newsroom = Newsroom::open(&hs, "commands", "").await;
+    let mut newsroom = EditorialDesk::open(&hs, "commands", "").await;
 
     let refused = newsroom.ask(&newsroom.journalist, "!mode warn").await;
     assert!(
@@ -257,7 +216,10 @@ async fn an_editors_mode_survives_a_restart_and_non_editors_are_refused() {
         .journalist
         .send_text(&newsroom.room, UNATTRIBUTED)
         .await;
-    let warning = newsroom.warning_about(&message).await;
+    let warning = newsroom
+        .warning_about(&message)
+        .await
+        .expect("a warning about the message");
     assert!(warning.body.contains("Daniel Mitov"), "{}", warning.body);
 
     // The audit log has the mode change, the warning, and who did what.
@@ -279,12 +241,15 @@ async fn a_thumbs_down_on_a_warning_shows_in_stats() {
     let Some(hs) = Homeserver::from_env() else {
         return;
     };
-    let newsroom = Newsroom::open(&hs, "warn", "").await;
+    let newsroom = EditorialDesk::open(&hs, "warn", "").await;
     let message = newsroom
         .journalist
         .send_text(&newsroom.room, UNATTRIBUTED)
         .await;
-    let warning = newsroom.warning_about(&message).await;
+    let warning = newsroom
+        .warning_about(&message)
+        .await
+        .expect("a warning about the message");
 
     // The author says it is a false alarm; a reaction from a bystander would not count.
     react(
@@ -329,7 +294,7 @@ async fn healthz_and_metrics_answer_over_http() {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().port()
     };
-    let newsroom = Newsroom::open(
+    let newsroom = EditorialDesk::open(
         &hs,
         "warn",
         &format!("[metrics]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\n"),
@@ -343,7 +308,10 @@ async fn healthz_and_metrics_answer_over_http() {
         .journalist
         .send_text(&newsroom.room, UNATTRIBUTED)
         .await;
-    newsroom.warning_about(&message).await;
+    newsroom
+        .warning_about(&message)
+        .await
+        .expect("a warning about the message");
 
     let http = matrix_sdk::reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
@@ -389,7 +357,7 @@ async fn a_muted_room_gets_no_warnings_until_unmuted_and_off_rooms_obey_editors_
     let Some(hs) = Homeserver::from_env() else {
         return;
     };
-    let newsroom = Newsroom::open(&hs, "warn", "").await;
+    let newsroom = EditorialDesk::open(&hs, "warn", "").await;
     let bot = newsroom.account.user_id.clone();
 
     let muted = newsroom.ask(&newsroom.editor, "!mute 1h").await;
@@ -414,7 +382,10 @@ async fn a_muted_room_gets_no_warnings_until_unmuted_and_off_rooms_obey_editors_
         .journalist
         .send_text(&newsroom.room, UNATTRIBUTED)
         .await;
-    newsroom.warning_about(&message).await;
+    newsroom
+        .warning_about(&message)
+        .await
+        .expect("a warning about the message");
 
     // Off: silent to everyone but an editor's admin command, which switches it back.
     let off = newsroom.ask(&newsroom.editor, "!mode off").await;
@@ -442,7 +413,7 @@ async fn the_editors_room_gets_the_stale_topics_once_a_day() {
     };
     // Due since midnight and not posted yet today: posted right after the start. The
     // example knowledge file has a topic past its review date (nord-stream-sabotage).
-    let mut newsroom = Newsroom::open(&hs, "commands", "[freshness]\nat = \"00:00\"\n").await;
+    let mut newsroom = EditorialDesk::open(&hs, "commands", "[freshness]\nat = \"00:00\"\n").await;
     let post = newsroom.editors_notice("past their review date").await;
     assert!(
         post.body.contains("`nord-stream-sabotage`"),

@@ -1,19 +1,10 @@
 //! `copydesk audit` as an operator runs it: the summary of the audit log the bot keeps in
 //! its data_dir, rotated files included, and the error when there is none.
 
-use std::process::{Command, Output};
+#[path = "support/process.rs"]
+mod process;
 
-fn copydesk(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_copydesk"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("copydesk runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use process::{copydesk, stderr, stdout};
 
 fn record(time: &str, action: &str, room: &str, rule: &str, extra: &str) -> String {
     format!(
@@ -53,9 +44,9 @@ fn data_dir() -> tempfile::TempDir {
 #[test]
 fn audit_summarises_a_data_dir_per_day_rule_and_room() {
     let dir = data_dir();
-    let out = copydesk(&["audit", "--data-dir", dir.path().to_str().unwrap()]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = copydesk(&["audit", "--data-dir", dir.path().to_str().unwrap()], "");
+    let stdout = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stdout.starts_with("5 records: 1 feedback, 1 mode, 3 warn\n"),
         "{stdout}"
@@ -81,8 +72,8 @@ fn audit_summarises_a_data_dir_per_day_rule_and_room() {
 fn audit_reads_one_file_and_prints_json() {
     let dir = data_dir();
     let file = dir.path().join("audit.jsonl.1");
-    let out = copydesk(&["audit", "--json", file.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = copydesk(&["audit", "--json", file.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["records"], 2);
     assert_eq!(summary["rules"]["hedge"]["weak"], 1);
@@ -92,10 +83,10 @@ fn audit_reads_one_file_and_prints_json() {
 #[test]
 fn audit_without_a_log_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = copydesk(&["audit", "--data-dir", dir.path().to_str().unwrap()]);
+    let out = copydesk(&["audit", "--data-dir", dir.path().to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
+    let stderr = stderr(&out);
     assert!(stderr.starts_with("copydesk: no audit log in "), "{stderr}");
-    let out = copydesk(&["audit"]);
+    let out = copydesk(&["audit"], "");
     assert_eq!(out.status.code(), Some(2), "clap's usage error");
 }

@@ -1,5 +1,5 @@
-//! Shared by the release-mode measurement tools (`latency`, `load`): a throwaway Synapse,
-//! the release build of the bot, percentiles, and timings read from the bot's log.
+//! Shared by the release-mode measurement tools (`bench`, `latency`, `load`): a throwaway
+//! Synapse, the release build of the bot, percentiles, and timings read from the bot's log.
 // Not every tool uses every helper.
 #![allow(dead_code)]
 

@@ -17,9 +17,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use matrix_sdk::ruma::events::room::member::MembershipState;
-use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId, UserId};
+use matrix_sdk::ruma::{EventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 
-use crate::support::{Homeserver, TestClient};
+use crate::support::{Homeserver, REPLY_TIMEOUT, ReceivedMessage, TestClient};
 
 /// The environment variable the test configs name for the bot's password.
 const PASSWORD_ENV: &str = "COPYDESK_TEST_BOT_PASSWORD";
@@ -253,25 +253,71 @@ pub struct Newsroom {
     pub room: OwnedRoomId,
 }
 
+/// An editor of the bot's (listed under `rooms.editors`) and the editors' room
+/// (`rooms.editors_room`), which the editor created with the bot invited.
+pub struct Editors {
+    pub editor: TestClient,
+    pub room: OwnedRoomId,
+}
+
 impl Newsroom {
     pub async fn open(
         hs: &Homeserver,
         room_name: &str,
         encrypted: bool,
-        mut settings: BotSettings,
+        settings: BotSettings,
     ) -> Newsroom {
+        Newsroom::set_up(hs, room_name, encrypted, settings, false)
+            .await
+            .0
+    }
+
+    /// As [`open`](Self::open) (an unencrypted room), with an editor: the editor is
+    /// listed in the bot's config, has an editors' room with the bot invited, and is
+    /// invited into the newsroom and has joined it.
+    pub async fn open_with_editor(
+        hs: &Homeserver,
+        room_name: &str,
+        settings: BotSettings,
+    ) -> (Newsroom, Editors) {
+        let (newsroom, editors) = Newsroom::set_up(hs, room_name, false, settings, true).await;
+        (newsroom, editors.expect("an editor was asked for"))
+    }
+
+    async fn set_up(
+        hs: &Homeserver,
+        room_name: &str,
+        encrypted: bool,
+        mut settings: BotSettings,
+        with_editor: bool,
+    ) -> (Newsroom, Option<Editors>) {
         let journalist = hs.new_client("journalist").await;
         let account = BotAccount::register(hs).await;
+        let editors = if with_editor {
+            let editor = hs.new_client("editor").await;
+            let room = editor
+                .create_room("editors", false, std::slice::from_ref(&account.user_id))
+                .await;
+            settings.editors.push(editor.user_id.clone());
+            settings.editors_room = Some(room.clone());
+            Some(Editors { editor, room })
+        } else {
+            None
+        };
         settings.autojoin_users.push(journalist.user_id.clone());
         account.configure(&settings);
-        let room = journalist
-            .create_room(room_name, encrypted, std::slice::from_ref(&account.user_id))
-            .await;
-        Newsroom {
+        let mut invited = vec![account.user_id.clone()];
+        invited.extend(editors.iter().map(|e| e.editor.user_id.clone()));
+        let room = journalist.create_room(room_name, encrypted, &invited).await;
+        if let Some(editors) = &editors {
+            editors.editor.join(&room).await;
+        }
+        let newsroom = Newsroom {
             journalist,
             account,
             room,
-        }
+        };
+        (newsroom, editors)
     }
 
     /// Starts the bot and waits until it has joined the room.
@@ -280,6 +326,58 @@ impl Newsroom {
         wait_for_join(&self.journalist, &self.room, &self.account.user_id).await;
         process
     }
+
+    pub fn bot_id(&self) -> &UserId {
+        &self.account.user_id
+    }
+
+    /// The bot's message replying to `event` in the room, as the journalist sees it.
+    pub async fn reply_to(&self, event: &EventId) -> ReceivedMessage {
+        reply_to(&self.journalist, &self.room, self.bot_id(), event).await
+    }
+
+    /// The bot's warning in the thread of `event` in the room, as the journalist sees it,
+    /// if one comes within the reply timeout.
+    pub async fn warning_about(&self, event: &EventId) -> Option<ReceivedMessage> {
+        warning_about(&self.journalist, &self.room, self.bot_id(), event).await
+    }
+
+    /// Sends `text` as `client` in the room and returns the bot's answer.
+    pub async fn ask(&self, client: &TestClient, text: &str) -> ReceivedMessage {
+        let event = client.send_text(&self.room, text).await;
+        reply_to(client, &self.room, self.bot_id(), &event).await
+    }
+}
+
+/// The message of `bot`'s in `room` that replies to `event` (not in a thread, or in any
+/// thread), as `observer` sees it; panics if none comes within the reply timeout.
+pub async fn reply_to(
+    observer: &TestClient,
+    room: &RoomId,
+    bot: &UserId,
+    event: &EventId,
+) -> ReceivedMessage {
+    observer
+        .wait_for(room, REPLY_TIMEOUT, |m| {
+            m.sender == bot && m.in_reply_to.as_deref() == Some(event)
+        })
+        .await
+        .unwrap_or_else(|| panic!("no reply from the bot to {event}"))
+}
+
+/// The message of `bot`'s in the thread of `event` in `room`, as `observer` sees it, if
+/// one comes within the reply timeout.
+pub async fn warning_about(
+    observer: &TestClient,
+    room: &RoomId,
+    bot: &UserId,
+    event: &EventId,
+) -> Option<ReceivedMessage> {
+    observer
+        .wait_for(room, REPLY_TIMEOUT, |m| {
+            m.sender == bot && m.thread_root.as_deref() == Some(event)
+        })
+        .await
 }
 
 /// Waits until `observer` has seen `user` reach `membership` in `room`.

@@ -23,6 +23,15 @@
 //!   [`Homeserver::stop_homeserver`] / [`Homeserver::start_homeserver`];
 //! * `CI` — when set (and not `false`/`0`), a missing homeserver fails the
 //!   test instead of skipping it.
+//!
+//! Two more files here are not submodules: a test binary includes them by path
+//! (`#[path = "support/bot.rs"] mod bot;`), so that it builds only what it uses.
+//!
+//! * `bot.rs` — the bot as a process on a bot account, and the usual `Newsroom`
+//!   (a journalist, optionally an editor, a room with the bot) with the waits for the
+//!   bot's replies and warnings; it needs this module beside it.
+//! * `process.rs` — `copydesk` run once with arguments and stdin, for the tests of the
+//!   command line (no homeserver, no matrix-sdk).
 #![allow(dead_code)]
 
 pub mod client;

@@ -8,8 +8,9 @@
 //! of newsroom chatter, attributed allegations, vaguely sourced ones and bare ones, some
 //! restating allegations of the generated knowledge file.
 //!
-//! Used by the criterion benches (`benches/`) and by `copydesk bench`. Pure, like the rest
-//! of the core: callers write the text to files if they need to.
+//! Used by the criterion benches (`benches/`), the root package's `bench` example and the
+//! `latency` example. Pure, like the rest of the core: callers write the text to files if
+//! they need to.
 
 use std::fmt::Write as _;
 
