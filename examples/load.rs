@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 use bot::{BotAccount, BotSettings, wait_for_join};
 use clap::Parser;
 use copydesk::cli::DataArgs;
+use copydesk_core::commands::warning_reply;
 use copydesk_core::{Outcome, synthetic};
 use matrix_sdk::room::Room;
 use matrix_sdk::ruma::events::room::message::{OriginalSyncRoomMessageEvent, Relation};
@@ -105,10 +106,10 @@ fn plan(count: usize) -> Vec<Planned> {
         .filter(|(_, t)| !t.contains('\n'))
     {
         match desk.handle(&text, today) {
-            Outcome::Checked {
-                warning: Some(_), ..
-            } => warned.push(text),
-            Outcome::Checked { warning: None, .. } => quiet.push(text),
+            Outcome::Checked { report } if warning_reply(&report, &text).is_some() => {
+                warned.push(text)
+            }
+            Outcome::Checked { .. } => quiet.push(text),
             _ => {}
         }
     }

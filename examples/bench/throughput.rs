@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use copydesk_core::commands::warning_reply;
 use copydesk_core::synthetic::{self, MessageKind};
-use copydesk_core::{Desk, Outcome};
+use copydesk_core::{Desk, Outcome, Reply};
 use jiff::civil::Date;
 
 use crate::clock::thread_cpu;
@@ -247,6 +248,16 @@ impl CorpusRun {
     }
 }
 
+/// What a chat message costs the bot: the desk's answer or check, and the warning
+/// rendered when one is due.
+fn handle(desk: &Desk, message: &str, today: Date) -> Option<Reply> {
+    match desk.handle(message, today) {
+        Outcome::Answer { reply, .. } => Some(reply),
+        Outcome::Checked { report } => warning_reply(&report, message),
+        Outcome::Ignored => None,
+    }
+}
+
 /// Handles every message `repeat` times untimed per message (for throughput), then once
 /// more timing each message (for its latency percentiles).
 fn check_corpus(
@@ -258,15 +269,7 @@ fn check_corpus(
     // Warm-up: the first pass pays for page faults and lazily built indexes.
     let warned = corpus
         .iter()
-        .filter(|(_, m)| {
-            matches!(
-                desk.handle(m, today),
-                Outcome::Checked {
-                    warning: Some(_),
-                    ..
-                }
-            )
-        })
+        .filter(|(_, m)| handle(desk, m, today).is_some())
         .count();
     let mut walls = Vec::new();
     let mut cpus = Vec::new();
@@ -274,7 +277,7 @@ fn check_corpus(
         let cpu = thread_cpu();
         let start = Instant::now();
         for (_, message) in corpus {
-            black_box(desk.handle(black_box(message), today));
+            black_box(handle(desk, black_box(message), today));
         }
         walls.push(start.elapsed());
         if let (Some(before), Some(after)) = (cpu, thread_cpu()) {
@@ -284,7 +287,7 @@ fn check_corpus(
     let mut latency = Vec::with_capacity(corpus.len());
     for (_, message) in corpus {
         let start = Instant::now();
-        black_box(desk.handle(black_box(message), today));
+        black_box(handle(desk, black_box(message), today));
         latency.push(start.elapsed());
     }
     CorpusRun {

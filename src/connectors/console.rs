@@ -6,6 +6,7 @@
 
 use std::io::{self, BufRead, Write};
 
+use copydesk_core::commands::warning_reply;
 use copydesk_core::{Desk, Outcome};
 use jiff::civil::Date;
 
@@ -30,7 +31,7 @@ pub fn run(
         let line = line?;
         let reply = match desk.handle(&line, today()) {
             Outcome::Answer { reply, .. } => Some(reply),
-            Outcome::Checked { warning, .. } => warning,
+            Outcome::Checked { report } => warning_reply(&report, &line),
             Outcome::Ignored => None,
         };
         if let Some(reply) = reply {

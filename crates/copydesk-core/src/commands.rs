@@ -40,11 +40,10 @@ pub enum Outcome {
     Ignored,
     /// A command was addressed to the bot; `reply` answers it.
     Answer { command: &'static str, reply: Reply },
-    /// An ordinary message was checked; `warning` is set when it needs an editor's eye.
-    Checked {
-        report: MessageReport,
-        warning: Option<Reply>,
-    },
+    /// An ordinary message was checked. Whether it gets a warning, and which, is for the
+    /// caller to decide ([`warning_reply`] renders one): a room may have warned about the
+    /// same allegation already, or its editors may have demoted a rule.
+    Checked { report: MessageReport },
 }
 
 /// What a connector that knows who is asking does with a command line (see
@@ -93,9 +92,9 @@ impl Desk {
         if let Some(command_line) = self.strip_prefix(trimmed) {
             return self.command(command_line, today);
         }
-        let report = self.checker.check(&self.knowledge, message);
-        let warning = warning_reply(&report, message);
-        Outcome::Checked { report, warning }
+        Outcome::Checked {
+            report: self.checker.check(&self.knowledge, message),
+        }
     }
 
     /// Runs a command line without its prefix (`context bulgaria`), as when the bot is

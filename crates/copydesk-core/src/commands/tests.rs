@@ -159,14 +159,12 @@ fn prefix_is_configurable() {
 #[test]
 fn prefix_without_a_word_is_ordinary_chat() {
     let desk = desk("!");
-    assert!(matches!(
-        desk.handle("!!!", today()),
-        Outcome::Checked { warning: None, .. }
-    ));
-    assert!(matches!(
-        desk.handle("! wow", today()),
-        Outcome::Checked { warning: None, .. }
-    ));
+    for message in ["!!!", "! wow"] {
+        let Outcome::Checked { report } = desk.handle(message, today()) else {
+            panic!("{message}: expected a checked message");
+        };
+        assert_eq!(warning_reply(&report, message), None, "{message}");
+    }
 }
 
 #[test]
@@ -184,14 +182,14 @@ fn blank_messages_are_ignored() {
 #[test]
 fn unattributed_known_allegation_gets_a_warning_naming_the_accuser() {
     let desk = desk("!");
-    let Outcome::Checked { report, warning } = desk.handle(
-        "so russian intelligence is basically helping the smugglers",
-        today(),
-    ) else {
+    let message = "so russian intelligence is basically helping the smugglers";
+    let Outcome::Checked { report } = desk.handle(message, today()) else {
         panic!("expected a checked message");
     };
     assert_eq!(report.verdict(), Verdict::Flag);
-    let text = warning.expect("a warning").to_plain();
+    let text = warning_reply(&report, message)
+        .expect("a warning")
+        .to_plain();
     assert!(text.starts_with("Attribution needed"), "{text}");
     assert!(text.contains("Daniel Mitov"), "{text}");
     assert!(text.contains("Attribute it, e.g. `"), "{text}");
@@ -199,14 +197,11 @@ fn unattributed_known_allegation_gets_a_warning_naming_the_accuser() {
 
 #[test]
 fn attributed_allegation_gets_no_warning() {
-    let outcome = desk("!").handle(
-        "Mitov told The Times that Russian intelligence is helping smugglers.",
-        today(),
-    );
-    assert!(
-        matches!(outcome, Outcome::Checked { warning: None, .. }),
-        "{outcome:?}"
-    );
+    let message = "Mitov told The Times that Russian intelligence is helping smugglers.";
+    let Outcome::Checked { report } = desk("!").handle(message, today()) else {
+        panic!("expected a checked message");
+    };
+    assert_eq!(warning_reply(&report, message), None, "{report:?}");
 }
 
 #[test]
