@@ -1,10 +1,15 @@
-//! Structured replies, rendered by connectors as plain text or HTML.
+//! Structured replies, rendered by connectors as plain text, HTML or Slack blocks.
 //!
 //! Commands never build strings for a particular platform: they return a `Reply`, a small
 //! document of blocks and inline spans. Text inside a `Reply` is always plain text; the HTML
-//! renderer escapes every piece of it, so user input can never inject markup.
+//! and Slack renderers ([`slack`]) escape every piece of it, so user input can never inject
+//! markup, mentions or links.
+
+pub mod slack;
 
 use std::fmt::Write as _;
+
+pub use slack::{SlackMessage, escape_mrkdwn};
 
 /// A reply document: a sequence of blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
