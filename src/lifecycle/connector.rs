@@ -16,6 +16,10 @@ pub enum Target<'a> {
     /// A warning about a message: in the message's thread (started at it when it was in
     /// none); nobody is notified, since a warning names people.
     Warning(&'a MessageRef),
+    /// A warning for the message's author alone (mode `warn-private`): on Slack an
+    /// ephemeral message (a direct message where that fails); a platform with no such
+    /// thing (Matrix) posts it as a [`Target::Warning`].
+    Private(&'a MessageRef),
     /// A notice on its own in a room (the editors' room); nobody is notified.
     Room(&'a str),
 }

@@ -26,6 +26,9 @@ pub struct Policy {
 pub enum Place {
     /// In the message's thread (a new thread rooted at it when it was in none).
     Thread,
+    /// To the message's author alone (mode `warn-private`), where the platform can show
+    /// a message to one person; a connector that cannot posts it as in `Thread`.
+    Private,
     /// To the editors' room, with a link to the message.
     EditorsRoom,
 }
@@ -129,6 +132,7 @@ pub fn decide_warning(
 fn place_for(mode: RoomMode) -> Option<Place> {
     match mode {
         RoomMode::Warn => Some(Place::Thread),
+        RoomMode::WarnPrivate => Some(Place::Private),
         RoomMode::Editors => Some(Place::EditorsRoom),
         RoomMode::Commands | RoomMode::Off => None,
     }

@@ -200,6 +200,11 @@ impl Lifecycle {
                     .send(Target::Warning(&planned.about), &planned.reply)
                     .await?
             }
+            Place::Private => {
+                connector
+                    .send(Target::Private(&planned.about), &planned.reply)
+                    .await?
+            }
             Place::EditorsRoom => {
                 let Some(editors) = &self.editors_room else {
                     anyhow::bail!("the mode is editors but no editors' room is configured");
@@ -269,7 +274,7 @@ impl Lifecycle {
             EditDecision::Update { existing, planned } => {
                 self.handling(edit)?;
                 let reply = match planned.place {
-                    Place::Thread => planned.reply.clone(),
+                    Place::Thread | Place::Private => planned.reply.clone(),
                     Place::EditorsRoom => self.for_editors(connector, &planned).await,
                 };
                 connector.edit(&posted(&existing), &reply).await?;

@@ -32,6 +32,7 @@ const AUTHOR: &str = "@reporter:example.org";
 enum Done {
     Answer { to: String },
     Warning { about: String, text: String },
+    Private { about: String, to: String },
     Notice { room: String, text: String },
     Edit { event: String, text: String },
     Delete { event: String, reason: String },
@@ -63,6 +64,13 @@ impl Connector for Fake {
                 Done::Warning {
                     about: message.event.clone(),
                     text: reply.to_plain(),
+                },
+            ),
+            Target::Private(message) => (
+                message.room.clone(),
+                Done::Private {
+                    about: message.event.clone(),
+                    to: message.sender.clone(),
                 },
             ),
             Target::Room(room) => (
@@ -539,4 +547,60 @@ fn an_earlier_versions_feedback_file_is_folded_into_the_memory_once() {
     assert!(!dir.path().join("feedback.json").exists());
     let again = memory::Memory::load(dir.path()).unwrap();
     assert_eq!(again.votes_per_rule(None)["hedge"].false_alarms, 1);
+}
+
+#[tokio::test]
+async fn warn_private_mode_tells_only_the_author_and_follows_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lifecycle, fake) = (open(dir.path()), Fake::default());
+    let policy = Policy {
+        mode: RoomMode::WarnPrivate,
+        muted: false,
+    };
+    let planned = lifecycle
+        .plan(report(ALLEGATION), ALLEGATION, message("$m1", None), policy)
+        .unwrap()
+        .unwrap();
+    assert_eq!(planned.place, Place::Private);
+    lifecycle.post(&fake, planned, ALLEGATION).await.unwrap();
+    assert_eq!(
+        fake.done(),
+        [Done::Private {
+            about: "$m1".into(),
+            to: AUTHOR.into()
+        }]
+    );
+    // Remembered like any warning: the same allegation in the thread is not repeated,
+    // and an edit that attributes the claim withdraws it.
+    let again = lifecycle
+        .plan(
+            report(ALLEGATION),
+            ALLEGATION,
+            message("$m2", Some("$m1")),
+            policy,
+        )
+        .unwrap();
+    assert!(again.is_none());
+    let original = lifecycle.warned_message("$m1").unwrap();
+    lifecycle
+        .edited(
+            &fake,
+            "$m1-edit",
+            original,
+            AUTHOR,
+            report(ATTRIBUTED),
+            ATTRIBUTED,
+            policy,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(fake.done()[1], Done::Delete { .. }),
+        "{:?}",
+        fake.done()
+    );
+    assert_eq!(
+        "warn-private".parse::<RoomMode>().unwrap(),
+        RoomMode::WarnPrivate
+    );
 }

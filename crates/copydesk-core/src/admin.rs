@@ -52,12 +52,14 @@ impl Caller {
 
 /// What the bot does in a room; `!mode` sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum RoomMode {
     /// Answer commands; check nothing.
     Commands,
     /// Answer commands; warn about unattributed allegations in the room, in a thread.
     Warn,
+    /// Answer commands; warn only the author where the platform can (Slack); else as `Warn`.
+    WarnPrivate,
     /// Answer commands; send those warnings to the editors' room.
     Editors,
     /// Say nothing at all (admin commands from editors still work, so the room can be
@@ -65,10 +67,14 @@ pub enum RoomMode {
     Off,
 }
 
+/// The modes' names, for errors.
+const MODE_NAMES: &str = "commands, warn, warn-private, editors or off";
+
 impl RoomMode {
-    pub const ALL: [RoomMode; 4] = [
+    pub const ALL: [RoomMode; 5] = [
         RoomMode::Commands,
         RoomMode::Warn,
+        RoomMode::WarnPrivate,
         RoomMode::Editors,
         RoomMode::Off,
     ];
@@ -77,6 +83,7 @@ impl RoomMode {
         match self {
             RoomMode::Commands => "commands",
             RoomMode::Warn => "warn",
+            RoomMode::WarnPrivate => "warn-private",
             RoomMode::Editors => "editors",
             RoomMode::Off => "off",
         }
@@ -89,6 +96,9 @@ impl RoomMode {
             RoomMode::Warn => {
                 "I answer commands here and reply in a thread to messages that repeat an \
                  allegation without saying who made it"
+            }
+            RoomMode::WarnPrivate => {
+                "I answer commands here and tell only its author when a message repeats an allegation without saying who made it"
             }
             RoomMode::Editors => {
                 "I answer commands here and send warnings about unattributed allegations \
@@ -112,7 +122,7 @@ impl std::str::FromStr for RoomMode {
         RoomMode::ALL
             .into_iter()
             .find(|m| m.as_str() == lower)
-            .ok_or_else(|| format!("unknown mode {s:?} (expected commands, warn, editors or off)"))
+            .ok_or_else(|| format!("unknown mode {s:?} (expected {MODE_NAMES})"))
     }
 }
 
@@ -198,7 +208,7 @@ pub enum AdminRequest {
 /// Parses `!mode`'s argument.
 pub fn parse_mode(args: &str) -> Result<AdminRequest, String> {
     if args.trim().is_empty() {
-        return Err("say which mode: commands, warn, editors or off".to_owned());
+        return Err(format!("say which mode: {MODE_NAMES}"));
     }
     args.parse().map(AdminRequest::SetMode)
 }

@@ -49,7 +49,11 @@ impl Connector for Matrix {
     async fn send(&self, target: Target<'_>, reply: &Reply) -> anyhow::Result<Sent> {
         let (room, content) = match target {
             Target::Answer(command) => (command.room.as_str(), answer(reply, command)?),
-            Target::Warning(message) => (message.room.as_str(), warning(reply, message)?),
+            // Matrix has no message for one person in a room: a private warning is the
+            // usual threaded one (documented in config.toml.example under warn-private).
+            Target::Warning(message) | Target::Private(message) => {
+                (message.room.as_str(), warning(reply, message)?)
+            }
             Target::Room(room) => (room, plain_notice(reply)),
         };
         let room = self.room(room)?;

@@ -59,7 +59,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "mode",
-        args: "<commands|warn|editors|off>",
+        args: "<commands|warn|warn-private|editors|off>",
         summary: "what I do in this room: answer commands only, warn in the room, warn in the editors' room, or stay silent",
         editors_only: true,
         run: Run::Admin(admin::parse_mode),

@@ -277,7 +277,7 @@ fn bad_admin_arguments_get_the_problem_and_usage() {
     assert_eq!(command, "mode");
     let text = reply.to_plain();
     assert!(
-        text.starts_with("Unknown mode \"loud\" (expected commands, warn, editors or off). Usage: `!mode <commands|warn|editors|off>`"),
+        text.starts_with("Unknown mode \"loud\" (expected commands, warn, warn-private, editors or off). Usage: `!mode <commands|warn|warn-private|editors|off>`"),
         "{text}"
     );
     let Action::Outcome(Outcome::Answer { reply, .. }) =
@@ -340,7 +340,7 @@ fn stale_for_an_editor_lists_topics_past_review() {
 fn help_marks_admin_commands() {
     let (_, text) = answer(&desk("!"), "!help");
     assert!(
-        text.contains("`!mode <commands|warn|editors|off>` — "),
+        text.contains("`!mode <commands|warn|warn-private|editors|off>` — "),
         "{text}"
     );
     assert!(
