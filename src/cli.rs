@@ -31,7 +31,7 @@ pub enum Command {
     Kb(KbArgs),
     /// Score the attribution checker on labeled cases (JSON Lines).
     Eval(EvalArgs),
-    /// Run the Matrix bot.
+    /// Run the bot in Matrix and/or Slack, as the configuration file says.
     Run(RunArgs),
     /// Learn the "needs attribution" model from an attribution corpus (brat) and labeled
     /// JSON Lines, and write the model file.

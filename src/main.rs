@@ -17,6 +17,10 @@ use copydesk::status::Status;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Both aws-lc-rs (matrix-sdk's) and ring (slack-morphism's) are compiled into rustls,
+    // so it cannot pick a crypto provider by itself and would panic at the first TLS
+    // client, in Matrix and Slack alike. Installed first, before any client is built.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or_default();
     let log_format = match &command {
@@ -30,7 +34,7 @@ fn main() -> ExitCode {
         Command::Check(args) => run::check(args),
         Command::Kb(args) => run::kb(args),
         Command::Eval(args) => run::eval(args),
-        Command::Run(args) => run::matrix(args),
+        Command::Run(args) => run::bot(args),
         Command::Train(args) => copydesk::train::run(args),
         Command::Audit(args) => run::audit(args),
     };

@@ -206,11 +206,12 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<Status> {
     Ok(Status::Success)
 }
 
-/// `copydesk run --config FILE`: the Matrix bot.
+/// `copydesk run --config FILE`: the bot in Matrix, in Slack, or in both from one
+/// process (one desk, reloaded for both; each connector with its own `data_dir`).
 ///
 /// Reads and validates the configuration and the knowledge file, then runs until SIGINT
 /// or SIGTERM (exit 0). Configuration problems exit 2 before anything touches the network.
-pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
+pub fn bot(args: RunArgs) -> anyhow::Result<Status> {
     let config = crate::config::Config::load(&args.config)?;
     let started = std::time::Instant::now();
     let reloader = crate::operations::reload::Reloader::from_files(
@@ -227,7 +228,26 @@ pub fn matrix(args: RunArgs) -> anyhow::Result<Status> {
         "knowledge and lexicons loaded"
     );
     drop(desk);
-    crate::connectors::matrix::run(config, reloader)?;
+    let reloader = std::sync::Arc::new(reloader);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        use crate::connectors::{matrix, slack};
+        match (&config.matrix, &config.slack) {
+            (Some(_), None) => matrix::serve(&config, reloader).await,
+            (None, Some(_)) => slack::serve(&config, reloader, slack::Alone::Yes).await,
+            // Matrix serves the metrics and the file watcher for both. A fatal error in
+            // either stops the process, so a supervisor restarts both.
+            _ => tokio::try_join!(
+                matrix::serve(&config, reloader.clone()),
+                slack::serve(&config, reloader, slack::Alone::No)
+            )
+            .map(|_| ()),
+        }
+    })?;
     Ok(Status::Success)
 }
 

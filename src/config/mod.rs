@@ -8,8 +8,12 @@
 //! with its place, before the bot touches the network.
 //!
 //! Secrets never live in the file: it names environment variables (`password_env`,
-//! `access_token_env`, `store_passphrase_env`), and [`Secret::read`] reads them at start,
-//! pointing at the key that named a variable that is not set.
+//! `access_token_env`, `store_passphrase_env`, `app_token_env`, `bot_token_env`) or, for
+//! Slack's tokens, files (`app_token_file`, `bot_token_file`), and [`Secret::read`] reads
+//! them at start, pointing at the key that named a variable that is not set.
+//!
+//! `[matrix]` and `[slack]` are each optional, but at least one must be there; with both,
+//! one process runs both connectors.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +26,7 @@ use matrix_sdk::reqwest::Url;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedServerName, OwnedUserId};
 
 mod raw;
+mod slack;
 mod validate;
 
 use raw::RawConfig;
@@ -45,8 +50,11 @@ pub struct Config {
     /// The file this was read from.
     pub path: PathBuf,
     pub bot: BotConfig,
-    pub matrix: MatrixConfig,
+    /// `[matrix]`, with `[rooms]` for its rooms.
+    pub matrix: Option<MatrixConfig>,
     pub rooms: RoomsConfig,
+    /// `[slack]`, with its own editors and channel modes.
+    pub slack: Option<SlackConfig>,
     /// `[log]`, `[reload]`, `[audit]`, `[feedback]`, `[freshness]` and `[metrics]`.
     pub ops: crate::operations::OpsSettings,
 }
@@ -79,6 +87,45 @@ pub struct MatrixConfig {
     pub autojoin: Autojoin,
 }
 
+/// The Web API base of Slack itself.
+pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
+/// How often the members of `editor_groups` are looked up again.
+pub const DEFAULT_EDITOR_GROUPS_REFRESH: Duration = Duration::from_secs(10 * 60);
+
+/// `[slack]`: the bot in a Slack workspace over Socket Mode.
+#[derive(Debug, Clone)]
+pub struct SlackConfig {
+    /// The app-level token (`xapp-…`, scope `connections:write`) that opens Socket Mode.
+    pub app_token: Secret,
+    /// The bot token (`xoxb-…`) for the Web API.
+    pub bot_token: Secret,
+    /// The Web API base, without a trailing `/`; the Socket Mode URL comes from its
+    /// `apps.connections.open`.
+    pub api_url: String,
+    /// The bot's memory, settings, stats and audit log.
+    pub data_dir: PathBuf,
+    /// User ids (`U…`, `W…`) allowed to run admin commands.
+    pub editors: Vec<String>,
+    /// User-group ids (`S…`) whose members are editors too.
+    pub editor_groups: Vec<String>,
+    pub editor_groups_refresh: Duration,
+    /// The channel id that receives warnings from channels in `editors` mode.
+    pub editors_channel: Option<String>,
+    pub default_mode: RoomMode,
+    /// Modes by channel id.
+    pub modes: BTreeMap<String, RoomMode>,
+}
+
+impl SlackConfig {
+    /// The mode of `channel`: its own entry under `[slack.mode]`, else the default.
+    pub fn mode(&self, channel: &str) -> RoomMode {
+        self.modes
+            .get(channel)
+            .copied()
+            .unwrap_or(self.default_mode)
+    }
+}
+
 /// How the bot logs in the first time (later starts restore the saved session).
 #[derive(Debug, Clone)]
 pub enum Login {
@@ -109,14 +156,17 @@ impl RoomsConfig {
     }
 }
 
-/// A secret read from the environment variable the configuration names.
+/// A secret read from the environment variable (or, for Slack's tokens, the file) the
+/// configuration names.
 #[derive(Clone)]
 pub struct Secret {
-    /// The variable's name, e.g. `COPYDESK_PASSWORD`.
+    /// The variable's name, e.g. `COPYDESK_PASSWORD`; or the file's path, with `file`.
     pub variable: String,
+    /// Read from the file `variable` rather than the environment.
+    pub file: Option<PathBuf>,
     /// Where the name was written, for errors: `config.toml:7:16`.
-    place: String,
-    key: &'static str,
+    pub(super) place: String,
+    pub(super) key: &'static str,
 }
 
 impl fmt::Debug for Secret {
@@ -129,6 +179,25 @@ impl Secret {
     /// The variable's value; an error naming the variable and the config key when it is
     /// unset or empty.
     pub fn read(&self) -> anyhow::Result<String> {
+        if let Some(path) = &self.file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {} names the file {}, which cannot be read: {e}",
+                    self.place,
+                    self.key,
+                    path.display()
+                )
+            })?;
+            let value = text.trim();
+            anyhow::ensure!(
+                !value.is_empty(),
+                "{}: {} names the file {}, which is empty",
+                self.place,
+                self.key,
+                path.display()
+            );
+            return Ok(value.to_owned());
+        }
         match std::env::var(&self.variable) {
             Ok(value) if !value.is_empty() => Ok(value),
             Ok(_) => anyhow::bail!(

@@ -12,7 +12,8 @@ use toml::Spanned;
 pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) bot: RawBot,
-    pub(super) matrix: Spanned<RawMatrix>,
+    pub(super) matrix: Option<Spanned<RawMatrix>>,
+    pub(super) slack: Option<Spanned<RawSlack>>,
     #[serde(default)]
     pub(super) rooms: RawRooms,
     #[serde(default)]
@@ -121,6 +122,26 @@ pub(super) struct RawRooms {
     pub(super) editors_room: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) editors: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) mode: BTreeMap<Spanned<String>, Spanned<RoomMode>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSlack {
+    pub(super) app_token_env: Option<Spanned<String>>,
+    pub(super) app_token_file: Option<Spanned<String>>,
+    pub(super) bot_token_env: Option<Spanned<String>>,
+    pub(super) bot_token_file: Option<Spanned<String>>,
+    pub(super) api_url: Option<Spanned<String>>,
+    pub(super) data_dir: Spanned<String>,
+    #[serde(default)]
+    pub(super) editors: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) editor_groups: Vec<Spanned<String>>,
+    pub(super) editor_groups_refresh: Option<Spanned<String>>,
+    pub(super) editors_channel: Option<Spanned<String>>,
+    pub(super) default_mode: Option<Spanned<RoomMode>>,
     #[serde(default)]
     pub(super) mode: BTreeMap<Spanned<String>, Spanned<RoomMode>>,
 }

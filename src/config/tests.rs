@@ -15,15 +15,15 @@ fn parse(text: &str) -> Result<Config, String> {
 #[test]
 fn minimal_config_gets_defaults() {
     let config = parse(MINIMAL).unwrap();
+    assert!(config.slack.is_none());
+    let matrix = config.matrix.as_ref().unwrap();
     assert_eq!(config.bot.prefix, "!");
     assert_eq!(config.bot.knowledge, None);
-    assert_eq!(config.matrix.device_name, "copydesk");
-    assert_eq!(config.matrix.data_dir, Path::new("conf/state"));
-    assert_eq!(config.matrix.max_backlog_age, DEFAULT_MAX_BACKLOG_AGE);
+    assert_eq!(matrix.device_name, "copydesk");
+    assert_eq!(matrix.data_dir, Path::new("conf/state"));
+    assert_eq!(matrix.max_backlog_age, DEFAULT_MAX_BACKLOG_AGE);
     assert_eq!(config.rooms.default_mode, RoomMode::Commands);
-    assert!(
-        matches!(config.matrix.login, Login::Password(ref s) if s.variable == "COPYDESK_PASSWORD")
-    );
+    assert!(matches!(matrix.login, Login::Password(ref s) if s.variable == "COPYDESK_PASSWORD"));
 }
 
 #[test]
@@ -32,7 +32,7 @@ fn the_example_config_is_valid() {
     let config = parse(text).unwrap();
     assert_eq!(config.rooms.default_mode, RoomMode::Commands);
     assert!(config.rooms.editors_room.is_some());
-    assert!(!config.matrix.autojoin.users.is_empty());
+    assert!(!config.matrix.unwrap().autojoin.users.is_empty());
 }
 
 #[test]
@@ -206,7 +206,7 @@ fn a_secret_in_place_of_a_variable_name_is_refused() {
 fn unset_secret_names_variable_and_key() {
     let text = MINIMAL.replace("COPYDESK_PASSWORD", "COPYDESK_TEST_SURELY_UNSET_VARIABLE");
     let config = parse(&text).unwrap();
-    let Login::Password(secret) = config.matrix.login else {
+    let Login::Password(secret) = config.matrix.unwrap().login else {
         panic!("password login expected")
     };
     let error = secret.read().unwrap_err().to_string();
@@ -267,4 +267,133 @@ fn model_threshold_outside_zero_to_one_is_reported_with_its_place() {
         errors.contains(":3:19: model_threshold 1.5 must be between 0 and 1"),
         "{errors}"
     );
+}
+
+const SLACK: &str = r#"
+[slack]
+app_token_env = "COPYDESK_SLACK_APP_TOKEN"
+bot_token_file = "secrets/bot-token"
+data_dir = "slack-state"
+"#;
+
+#[test]
+fn a_slack_only_config_gets_defaults() {
+    let config = parse(SLACK).unwrap();
+    assert!(config.matrix.is_none());
+    let slack = config.slack.unwrap();
+    assert_eq!(slack.api_url, DEFAULT_SLACK_API_URL);
+    assert_eq!(slack.data_dir, Path::new("conf/slack-state"));
+    assert_eq!(slack.default_mode, RoomMode::Commands);
+    assert_eq!(slack.app_token.variable, "COPYDESK_SLACK_APP_TOKEN");
+    assert_eq!(
+        slack.bot_token.file.as_deref(),
+        Some(Path::new("conf/secrets/bot-token"))
+    );
+    assert_eq!(slack.editor_groups_refresh, DEFAULT_EDITOR_GROUPS_REFRESH);
+}
+
+#[test]
+fn matrix_and_slack_together() {
+    let config = parse(&format!("{MINIMAL}{SLACK}")).unwrap();
+    assert!(config.matrix.is_some() && config.slack.is_some());
+}
+
+#[test]
+fn a_config_with_neither_matrix_nor_slack_is_refused() {
+    let error = parse("[bot]\nprefix = \"!\"\n").unwrap_err();
+    assert!(
+        error.starts_with("conf/config.toml:1:1: the configuration needs a [matrix] table, a [slack] table, or both"),
+        "{error}"
+    );
+}
+
+#[test]
+fn slack_keys_are_read_and_checked() {
+    let text = format!(
+        "{SLACK}api_url = \"http://127.0.0.1:9/api/\"\neditors = [\"U012AB\", \"W0CD\"]\n\
+         editor_groups = [\"S0ED\"]\neditor_groups_refresh = \"1m\"\n\
+         editors_channel = \"C0EDIT\"\ndefault_mode = \"warn-private\"\n\
+         [slack.mode]\nC0NEWS = \"warn\"\nG0PRIV = \"editors\"\n"
+    );
+    let slack = parse(&text).unwrap().slack.unwrap();
+    assert_eq!(slack.api_url, "http://127.0.0.1:9/api");
+    assert_eq!(slack.editors, ["U012AB", "W0CD"]);
+    assert_eq!(slack.editor_groups, ["S0ED"]);
+    assert_eq!(slack.editors_channel.as_deref(), Some("C0EDIT"));
+    assert_eq!(slack.mode("C0NEWS"), RoomMode::Warn);
+    assert_eq!(slack.mode("G0PRIV"), RoomMode::Editors);
+    assert_eq!(slack.mode("C0OTHER"), RoomMode::WarnPrivate);
+}
+
+#[test]
+fn bad_slack_values_are_reported_with_their_places() {
+    let text = format!(
+        "{SLACK}api_url = \"slack.com\"\neditors = [\"@ann\"]\neditor_groups = [\"U01\"]\n\
+         [slack.mode]\n\"#news\" = \"editors\"\n"
+    );
+    let error = parse(&text).unwrap_err();
+    let lines: Vec<&str> = error.lines().collect();
+    assert_eq!(lines.len(), 5, "{error}");
+    assert!(
+        lines[0].starts_with("conf/config.toml:6:11: api_url must be an http"),
+        "{error}"
+    );
+    assert!(
+        lines[1].starts_with("conf/config.toml:7:12: \"@ann\" is not a Slack user id"),
+        "{error}"
+    );
+    assert!(lines[1].contains("use the id, not the name"), "{error}");
+    assert!(
+        lines[2].starts_with("conf/config.toml:8:18: \"U01\" is not a Slack user-group id"),
+        "{error}"
+    );
+    assert!(
+        lines[3].starts_with("conf/config.toml:10:1: \"#news\" is not a Slack channel id"),
+        "{error}"
+    );
+    assert!(
+        lines[4].contains("slack.editors_channel, which is not set"),
+        "{error}"
+    );
+}
+
+#[test]
+fn slack_tokens_need_exactly_one_source() {
+    let none = SLACK.replace("app_token_env = \"COPYDESK_SLACK_APP_TOKEN\"\n", "");
+    let error = parse(&none).unwrap_err();
+    assert!(error.contains("[slack] needs app_token_env"), "{error}");
+    let both = format!("{SLACK}bot_token_env = \"X\"\n");
+    let error = parse(&both).unwrap_err();
+    assert!(
+        error.contains("set either bot_token_env or bot_token_file, not both"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_token_file_is_read_and_trimmed_and_its_absence_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::create_dir(dir.path().join("secrets")).unwrap();
+    std::fs::write(dir.path().join("secrets/bot-token"), "xoxb-1-2\n").unwrap();
+    let config = Config::parse(&path, SLACK).unwrap();
+    let slack = config.slack.unwrap();
+    assert_eq!(slack.bot_token.read().unwrap(), "xoxb-1-2");
+    let missing = Config::parse(&dir.path().join("elsewhere/config.toml"), SLACK)
+        .unwrap()
+        .slack
+        .unwrap();
+    let error = missing.bot_token.read().unwrap_err().to_string();
+    assert!(
+        error.contains(":4:18: bot_token_file names the file"),
+        "{error}"
+    );
+    assert!(!format!("{:?}", slack.bot_token).contains("xoxb"));
+}
+
+#[test]
+fn matrix_and_slack_need_their_own_data_dirs() {
+    let text = format!("{MINIMAL}{}", SLACK.replace("slack-state", "state"));
+    let error = parse(&text).unwrap_err();
+    assert!(error.contains("slack.data_dir must differ"), "{error}");
 }

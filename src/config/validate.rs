@@ -30,19 +30,37 @@ pub(super) struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.problems
             .push(Located::at(self.origin, self.text, Some(span), message));
     }
 
-    fn place(&self, span: Range<usize>) -> String {
+    pub(super) fn place(&self, span: Range<usize>) -> String {
         let l = Located::at(self.origin, self.text, Some(span), "");
         format!("{}:{}:{}", l.origin, l.line, l.column)
     }
 
     pub(super) fn config(&mut self, path: &Path, raw: RawConfig) -> Option<Config> {
         let bot = self.bot(raw.bot);
-        let matrix = self.matrix(raw.matrix);
+        if raw.matrix.is_none() && raw.slack.is_none() {
+            self.problem(
+                0..0,
+                "the configuration needs a [matrix] table, a [slack] table, or both: \
+                 they say where the bot chats",
+            );
+        }
+        let slack_dir = raw.slack.as_ref().map(|s| s.get_ref().data_dir.span());
+        let matrix = raw.matrix.map(|m| self.matrix(m));
+        let slack = raw.slack.map(|s| self.slack(s));
+        if let (Some(Some(m)), Some(Some(s)), Some(span)) = (&matrix, &slack, slack_dir)
+            && m.data_dir == s.data_dir
+        {
+            self.problem(
+                span,
+                "slack.data_dir must differ from matrix.data_dir: each connector keeps its \
+                 own memory and settings",
+            );
+        }
         let rooms = self.rooms(raw.rooms);
         let mut ops = crate::operations::OpsSettings::default();
         if let Some(format) = raw.log.format {
@@ -59,13 +77,22 @@ impl Validator<'_> {
         self.audit(raw.audit, &mut ops.audit);
         self.feedback(raw.feedback, &mut ops.feedback);
         self.freshness(raw.freshness, &mut ops.freshness);
-        let sync_timeout = matrix.as_ref().map(|m| m.sync_timeout);
+        let sync_timeout = matrix
+            .as_ref()
+            .and_then(|m| m.as_ref().map(|m| m.sync_timeout));
         self.metrics(raw.metrics, &mut ops.metrics, sync_timeout);
         Some(Config {
             path: path.to_owned(),
             bot: bot?,
-            matrix: matrix?,
+            matrix: match matrix {
+                Some(m) => Some(m?),
+                None => None,
+            },
             rooms: rooms?,
+            slack: match slack {
+                Some(s) => Some(s?),
+                None => None,
+            },
             ops,
         })
     }
@@ -225,7 +252,7 @@ impl Validator<'_> {
         })
     }
 
-    fn path(&mut self, value: Spanned<String>) -> PathBuf {
+    pub(super) fn path(&mut self, value: Spanned<String>) -> PathBuf {
         let span = value.span();
         let value = value.into_inner();
         if value.trim().is_empty() {
@@ -434,7 +461,7 @@ impl Validator<'_> {
         }
     }
 
-    fn secret(&mut self, value: Spanned<String>, key: &'static str) -> Secret {
+    pub(super) fn secret(&mut self, value: Spanned<String>, key: &'static str) -> Secret {
         let span = value.span();
         let name = value.into_inner();
         let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -450,12 +477,13 @@ impl Validator<'_> {
         }
         Secret {
             variable: name,
+            file: None,
             place: self.place(span),
             key,
         }
     }
 
-    fn duration(&mut self, value: Spanned<String>, zero_ok: bool) -> Option<Duration> {
+    pub(super) fn duration(&mut self, value: Spanned<String>, zero_ok: bool) -> Option<Duration> {
         let span = value.span();
         match parse_duration(value.get_ref()) {
             Ok(d) if d.is_zero() && !zero_ok => {

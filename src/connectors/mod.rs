@@ -3,3 +3,5 @@
 
 pub mod console;
 pub mod matrix;
+pub mod running;
+pub mod slack;

@@ -31,9 +31,7 @@ mod outgoing;
 mod retry;
 mod session;
 
-use std::fs::File;
 use std::os::unix::fs::DirBuilderExt as _;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,9 +47,10 @@ use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, RoomId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomState};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::config::{Autojoin, Config, RoomsConfig};
+use crate::connectors::running::{Shutdown, lock_data_dir};
 use crate::lifecycle::Lifecycle;
 use crate::lifecycle::decide::Policy;
 use crate::operations::Operations;
@@ -141,18 +140,9 @@ fn today() -> Date {
 
 /// Runs the bot until SIGINT or SIGTERM. Returns an error only for what retrying cannot
 /// fix (bad credentials, a store that cannot be opened, a revoked access token).
-pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(serve(config, reloader))
-}
-
-async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
+pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<()> {
     let mut shutdown = Shutdown::listen()?;
-    let matrix = &config.matrix;
+    let matrix = config.matrix.as_ref().context("no [matrix] table")?;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -162,7 +152,7 @@ async fn serve(config: Config, reloader: Reloader) -> anyhow::Result<()> {
     let ops = Operations::open(
         &matrix.data_dir,
         config.ops.clone(),
-        Arc::new(reloader),
+        reloader,
         config.rooms.editors_room.is_some(),
     )?;
     let lifecycle = Lifecycle::open(
@@ -359,44 +349,5 @@ async fn sync_forever(client: &Client, settings: SyncSettings, metrics: &Metrics
                 tokio::time::sleep(delay).await;
             }
         }
-    }
-}
-
-/// Holds an exclusive lock on `data_dir/lock` while the bot runs: two bots sharing one
-/// crypto store would corrupt it.
-fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
-    let path = data_dir.join("lock");
-    let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.try_lock().map_err(|_| {
-        anyhow::anyhow!(
-            "another copydesk is running with data_dir {}",
-            data_dir.display()
-        )
-    })?;
-    Ok(file)
-}
-
-/// SIGINT (Ctrl-C) or SIGTERM, seen from anywhere in the run.
-struct Shutdown(watch::Receiver<bool>);
-
-impl Shutdown {
-    fn listen() -> anyhow::Result<Shutdown> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
-        let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-        let (tx, rx) = watch::channel(false);
-        tokio::spawn(async move {
-            let name = tokio::select! {
-                _ = terminate.recv() => "SIGTERM",
-                _ = interrupt.recv() => "SIGINT",
-            };
-            tracing::info!(signal = name, "shutting down");
-            let _ = tx.send(true);
-        });
-        Ok(Shutdown(rx))
-    }
-
-    async fn requested(&mut self) {
-        let _ = self.0.wait_for(|stop| *stop).await;
     }
 }

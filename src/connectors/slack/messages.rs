@@ -1,0 +1,276 @@
+//! Events turned into `Desk` calls and lifecycle steps, one handler per kind; what to
+//! warn about, and what an edit, a deletion or a reaction does, is decided in
+//! `crate::lifecycle`. `events` has already read the Slack JSON.
+//!
+//! The socket queues events; `work` hands each to its channel's lane
+//! (`crate::lifecycle::lanes`, where the ordering rule is).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use copydesk_core::admin::RoomMode;
+use copydesk_core::{Action, Caller, MessageReport, Outcome};
+use slack_morphism::prelude::*;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tracing::Instrument as _;
+
+use super::SlackBot;
+use super::events::{self, Event};
+use crate::lifecycle::MessageRef;
+use crate::lifecycle::lanes::{InOrder, Lanes, Unfinished};
+
+/// What the socket queues for the dispatcher.
+pub enum Incoming {
+    Event(Box<SlackPushEventCallback>),
+    /// Sent once the sockets are closed: finish what is queued, then return.
+    Stop,
+}
+
+/// How long a channel's lane stays open with nothing to do.
+const LANE_IDLE: Duration = Duration::from_secs(300);
+
+/// A new message outside any thread refers to nothing earlier, so it may go ahead of
+/// earlier warnings still being sent; everything else waits (see `crate::lifecycle`).
+impl InOrder for Event {
+    fn needs_earlier_finished(&self) -> bool {
+        match self {
+            Event::Message { message, .. } => message.thread.is_some(),
+            Event::Edited { .. } | Event::Deleted { .. } | Event::Reaction { .. } => true,
+        }
+    }
+}
+
+/// Routes queued events to their channel's lane until `Incoming::Stop`, then waits
+/// until every lane has handled what is queued on it.
+pub async fn work(bot: Arc<SlackBot>, mut queue: UnboundedReceiver<Incoming>) {
+    let handler_bot = bot.clone();
+    let mut lanes = Lanes::new(move |event: Event| handle(handler_bot.clone(), event));
+    let mut tidy = tokio::time::interval(LANE_IDLE);
+    loop {
+        tokio::select! {
+            incoming = queue.recv() => match incoming {
+                Some(Incoming::Event(push)) => {
+                    let Some(event) = events::translate(&push.event, &bot.own) else {
+                        tracing::debug!(event_id = %push.event_id, "not followed");
+                        continue;
+                    };
+                    let channel = match &event {
+                        Event::Message { message, .. } => message.room.clone(),
+                        Event::Edited { edit, .. } => edit.room.clone(),
+                        Event::Deleted { deletion, .. } => deletion.room.clone(),
+                        Event::Reaction { reaction, .. } => reaction.room.clone(),
+                    };
+                    lanes.route(channel, event);
+                }
+                Some(Incoming::Stop) | None => break,
+            },
+            _ = tidy.tick() => lanes.retire_idle(LANE_IDLE),
+        }
+    }
+    lanes.finish().await;
+}
+
+/// Runs the handler for one event in a span naming its channel and id; returns the
+/// posting of a warning, for the lane to finish.
+async fn handle(bot: Arc<SlackBot>, event: Event) -> Option<Unfinished> {
+    match event {
+        Event::Message {
+            message,
+            text,
+            command,
+        } => {
+            let span = tracing::info_span!("message", channel = %message.room, id = %message.event);
+            let rest = on_message(&bot, message, text, command)
+                .instrument(span.clone())
+                .await?;
+            Some(Box::pin(rest.instrument(span)))
+        }
+        Event::Edited {
+            edit,
+            original,
+            text,
+        } => {
+            let span = tracing::info_span!("edit", channel = %edit.room, id = %edit.event);
+            if let Err(error) = on_edit(&bot, edit, original, &text)
+                .instrument(span.clone())
+                .await
+            {
+                span.in_scope(|| tracing::warn!("following the edit failed: {error:#}"));
+            }
+            None
+        }
+        Event::Deleted { deletion, deleted } => {
+            let span = tracing::info_span!("deletion", channel = %deletion.room, id = %deleted);
+            let result = bot
+                .lifecycle
+                .deleted(&bot.out, &deletion, &deleted)
+                .instrument(span.clone())
+                .await;
+            if let Err(error) = result {
+                span.in_scope(|| tracing::warn!("following the deletion failed: {error:#}"));
+            }
+            None
+        }
+        Event::Reaction {
+            reaction,
+            target,
+            key,
+            added,
+        } => {
+            let span =
+                tracing::info_span!("reaction", channel = %reaction.room, id = %reaction.event);
+            if added {
+                let is_editor = bot.is_editor(&reaction.sender);
+                span.in_scope(|| bot.lifecycle.reacted(&reaction, &target, &key, is_editor));
+                return None;
+            }
+            // A reaction taken back: the vote it cast, if any, goes with it.
+            let result = bot
+                .lifecycle
+                .deleted(&bot.out, &reaction, &reaction.event)
+                .instrument(span.clone())
+                .await;
+            if let Err(error) = result {
+                span.in_scope(|| tracing::warn!("taking the vote back failed: {error:#}"));
+            }
+            None
+        }
+    }
+}
+
+/// A new message: a command to answer, or a message to check. Returns the posting of
+/// a warning it needs.
+async fn on_message(
+    bot: &Arc<SlackBot>,
+    message: MessageRef,
+    text: String,
+    command: Option<String>,
+) -> Option<impl Future<Output = ()> + Send + 'static> {
+    let policy = bot.policy(&message.room);
+    let is_editor = bot.is_editor(&message.sender);
+    // In an "off" channel the bot stays silent, except to editors' admin commands.
+    if policy.mode == RoomMode::Off && !is_editor {
+        return None;
+    }
+    if bot.lifecycle.has_handled(&message.event) {
+        tracing::info!("already handled (delivered again, or after a restart); skipping");
+        return None;
+    }
+    bot.out.learn_channel(&message.room).await;
+    let desk = bot.desk();
+    let caller = Caller { is_editor };
+    let started = Instant::now();
+    let action = match &command {
+        Some(line) => desk.command_as(line, super::today(), caller),
+        None => desk.handle_as(&text, super::today(), caller),
+    };
+    let result = match action {
+        Action::Admin { command, request } => bot
+            .lifecycle
+            .admin(&bot.out, &message, command, request)
+            .await
+            .map(|mode| {
+                tracing::info!(command, ?mode, "admin command carried out");
+                None
+            }),
+        Action::Outcome(_) if policy.mode == RoomMode::Off => Ok(None),
+        Action::Outcome(Outcome::Answer { command, reply }) => bot
+            .lifecycle
+            .answer(&bot.out, &message, command, &reply)
+            .await
+            .map(|answer| {
+                let since_sent_ms = message.since_received_ms();
+                tracing::info!(command, answer = %answer.event, since_sent_ms, "answered");
+                None
+            }),
+        Action::Outcome(Outcome::Checked { report, .. }) => {
+            bot.lifecycle.ops().checked(started.elapsed());
+            bot.lifecycle.plan(report, &text, message, policy)
+        }
+        Action::Outcome(Outcome::Ignored) => Ok(None),
+    };
+    let planned = match result {
+        Ok(Some(planned)) => planned,
+        Ok(None) => return None,
+        Err(error) => {
+            tracing::warn!("handling the message failed: {error:#}");
+            return None;
+        }
+    };
+    let bot = bot.clone();
+    Some(async move {
+        if let Err(error) = bot.lifecycle.post(&bot.out, planned, &text).await {
+            tracing::warn!("posting the warning failed: {error:#}");
+        }
+    })
+}
+
+/// An edit: the new text is re-checked, and the lifecycle decides what becomes of the
+/// warning about the original. Edited commands are not answered again.
+async fn on_edit(
+    bot: &SlackBot,
+    edit: MessageRef,
+    original: MessageRef,
+    text: &str,
+) -> anyhow::Result<()> {
+    if bot.lifecycle.has_handled(&edit.event) {
+        return Ok(());
+    }
+    let desk = bot.desk();
+    if events::command_after_mention(text, &bot.own.user_id).is_some()
+        || text.trim_start().starts_with(desk.prefix())
+    {
+        return Ok(());
+    }
+    let original = match bot.lifecycle.warned_message(&original.event) {
+        Some(remembered) => remembered,
+        None => with_thread(bot, original).await,
+    };
+    let report = match desk.handle(text, super::today()) {
+        Outcome::Checked { report, .. } => report,
+        Outcome::Answer { .. } | Outcome::Ignored => MessageReport::default(),
+    };
+    let policy = bot.policy(&edit.room);
+    bot.lifecycle
+        .edited(
+            &bot.out,
+            &edit.event,
+            original,
+            &edit.sender,
+            report,
+            text,
+            policy,
+        )
+        .await
+}
+
+/// `message` with its thread, which an edit event does not tell: asked of Slack
+/// (`conversations.replies`), or left out when that fails.
+async fn with_thread(bot: &SlackBot, mut message: MessageRef) -> MessageRef {
+    let Some((channel, ts)) = events::split_id(&message.event) else {
+        return message;
+    };
+    match bot.out.api.thread_of(channel, ts).await {
+        Ok(Some(root)) if root != ts => message.thread = Some(events::message_id(channel, &root)),
+        Ok(_) => {}
+        Err(error) => tracing::debug!("conversations.replies failed: {error:#}"),
+    }
+    message
+}
+
+/// The slash-command answer for `event` (`/context …`), counted like any answer.
+pub fn slash_command(bot: &SlackBot, event: &SlackCommandEvent) -> SlackCommandEventResponse {
+    let desk = bot.desk();
+    let (command, reply) =
+        super::socket::answer_command(&desk, event, bot.is_editor(event.user_id.value()));
+    if let Some(command) = command {
+        bot.lifecycle.ops().answered(command);
+        tracing::info!(
+            command,
+            channel = %event.channel_id,
+            user = %event.user_id,
+            "answered a slash command"
+        );
+    }
+    super::socket::ephemeral(&reply)
+}
