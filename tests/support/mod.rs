@@ -32,6 +32,8 @@
 //!   bot's replies and warnings; it needs this module beside it.
 //! * `process.rs` — `copydesk` run once with arguments and stdin, for the tests of the
 //!   command line (no homeserver, no matrix-sdk).
+//! * `fake_slack/mod.rs` — a strict fake Slack (Web API and Socket Mode on loopback)
+//!   for the Slack connector's tests; standalone (no homeserver). See its module docs.
 #![allow(dead_code)]
 
 pub mod client;
