@@ -1,0 +1,366 @@
+//! The real bot (`copydesk run`) against the strict fake Slack: commands, warnings in
+//! every mode, edits, deletions, feedback, redeliveries, restarts and a 429 storm. Every
+//! test ends with no protocol violation recorded by the fake.
+
+#[path = "support/fake_slack/mod.rs"]
+mod fake_slack;
+#[path = "support/slack_bot.rs"]
+mod slack_bot;
+
+use std::time::Duration;
+
+use fake_slack::*;
+use slack_bot::{SlackBotDir, SlackBotProcess, SlackSettings};
+
+/// Restates the example knowledge file's allegation with no source: a warning.
+const ALLEGATION: &str = "so russian intelligence is basically helping the smugglers";
+/// The same allegation with its source on record: nothing.
+const ATTRIBUTED: &str = "Mitov told The Times that russian intelligence is helping the smugglers";
+const WAIT: Duration = Duration::from_secs(20);
+/// How long to watch for something that must not happen.
+const QUIET: Duration = Duration::from_millis(1500);
+
+/// A fake Slack and the bot connected to it.
+struct Setup {
+    slack: FakeSlack,
+    dir: SlackBotDir,
+    bot: SlackBotProcess,
+}
+
+async fn start(settings: SlackSettings) -> Setup {
+    let slack = FakeSlack::start().await;
+    let dir = SlackBotDir::new(&slack.api_url(), APP_TOKEN, BOT_TOKEN);
+    dir.configure(&settings);
+    let bot = dir.start();
+    slack
+        .wait_until(WAIT, "the bot's Socket Mode connection", |s| {
+            s.connections() >= 1
+        })
+        .await;
+    Setup { slack, dir, bot }
+}
+
+impl Setup {
+    /// The bot's messages in `channel` that are replies in the thread of `ts`.
+    fn replies_to(&self, channel: &str, ts: &str) -> Vec<BotMessage> {
+        self.slack
+            .bot_messages(channel)
+            .into_iter()
+            .filter(|m| m.thread_ts.as_deref() == Some(ts))
+            .collect()
+    }
+
+    async fn wait_for_reply(&self, channel: &str, ts: &str) -> BotMessage {
+        self.slack
+            .wait_until(WAIT, "the bot's reply in the thread", |_| {
+                !self.replies_to(channel, ts).is_empty()
+            })
+            .await;
+        self.replies_to(channel, ts).remove(0)
+    }
+
+    /// Restarts the bot on the same data dir.
+    async fn restart(&mut self) {
+        let status = self.bot.stop().await;
+        assert!(status.success(), "{status}: {}", self.bot.log());
+        self.bot = self.dir.start();
+        self.slack
+            .wait_until(WAIT, "the bot back", |s| s.connections() >= 1)
+            .await;
+    }
+
+    async fn finish(mut self) {
+        let status = self.bot.stop().await;
+        assert!(status.success(), "{status}");
+        self.slack.assert_no_violations();
+        let log = self.dir.log();
+        for line in log.lines().filter(|l| l.contains(" INFO ")) {
+            assert!(
+                !line.contains("russian intelligence") && !line.contains("bulgaria"),
+                "message text in an info log line: {line}"
+            );
+        }
+    }
+}
+
+fn text_of_blocks(message: &BotMessage) -> String {
+    message
+        .blocks
+        .as_array()
+        .map(|blocks| {
+            blocks
+                .iter()
+                .map(|b| b["text"]["text"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_command_is_answered_in_its_thread_with_block_kit() {
+    let setup = start(SlackSettings::default()).await;
+    let ts = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    let answer = setup.wait_for_reply(NEWS, &ts).await;
+    assert!(answer.text.contains("Mitov"), "{answer:?}");
+    let blocks = answer.blocks.as_array().expect("Block Kit blocks");
+    assert!(!blocks.is_empty());
+    assert!(text_of_blocks(&answer).contains("Mitov"), "{answer:?}");
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn a_command_after_a_mention_is_answered_once() {
+    let setup = start(SlackSettings::default()).await;
+    // Slack sends both a `message` and an `app_mention` for it: one answer.
+    let ts = setup
+        .slack
+        .post(ANN, NEWS, &format!("<@{BOT_USER}> context bulgaria"), None)
+        .await;
+    let answer = setup.wait_for_reply(NEWS, &ts).await;
+    assert!(answer.text.contains("Mitov"), "{answer:?}");
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(setup.replies_to(NEWS, &ts).len(), 1);
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn the_slash_command_is_answered_in_the_ack_for_the_asker_only() {
+    let setup = start(SlackSettings::default()).await;
+    let payload = setup.slack.slash(ANN, NEWS, "/context", "bulgaria").await;
+    assert_eq!(payload["response_type"], "ephemeral", "{payload}");
+    assert!(
+        payload["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Mitov"),
+        "{payload}"
+    );
+    assert!(
+        payload["blocks"].as_array().is_some_and(|b| !b.is_empty()),
+        "{payload}"
+    );
+    assert!(
+        setup.slack.bot_messages(NEWS).is_empty(),
+        "nothing in the channel"
+    );
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn an_unattributed_allegation_gets_a_warning_in_its_thread_and_attribution_gets_none() {
+    let setup = start(SlackSettings::default()).await;
+    let quiet = setup.slack.post(ANN, NEWS, ATTRIBUTED, None).await;
+    let ts = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    let warning = setup.wait_for_reply(NEWS, &ts).await;
+    assert!(warning.text.contains("Mitov"), "{warning:?}");
+    tokio::time::sleep(QUIET).await;
+    assert!(setup.replies_to(NEWS, &quiet).is_empty());
+    assert_eq!(
+        setup.slack.bot_messages(NEWS).len(),
+        1,
+        "the bot's own warning (echoed as a message event) is not answered"
+    );
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn an_edit_that_attributes_withdraws_the_warning_and_a_deletion_too() {
+    let setup = start(SlackSettings::default()).await;
+    let edited = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup.wait_for_reply(NEWS, &edited).await;
+    setup.slack.edit(ANN, NEWS, &edited, ATTRIBUTED).await;
+    setup
+        .slack
+        .wait_until(WAIT, "the warning deleted after the edit", |_| {
+            setup.replies_to(NEWS, &edited).iter().all(|m| m.deleted)
+        })
+        .await;
+
+    let deleted = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup.wait_for_reply(NEWS, &deleted).await;
+    setup.slack.delete(NEWS, &deleted).await;
+    setup
+        .slack
+        .wait_until(WAIT, "the warning deleted with its message", |_| {
+            setup.replies_to(NEWS, &deleted).iter().all(|m| m.deleted)
+        })
+        .await;
+    assert_eq!(setup.slack.calls_ok("chat.delete").len(), 2);
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn reactions_on_a_warning_are_counted_as_feedback() {
+    let setup = start(SlackSettings {
+        editors: vec![ED],
+        ..SlackSettings::default()
+    })
+    .await;
+    let ts = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    let warning = setup.wait_for_reply(NEWS, &ts).await;
+    setup
+        .slack
+        .react(ANN, NEWS, &warning.ts, "+1::skin-tone-2")
+        .await;
+    setup.slack.react(ED, NEWS, &warning.ts, "-1").await;
+    let audit = setup.dir.data_dir().join("audit.jsonl");
+    let votes = || {
+        std::fs::read_to_string(&audit)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("\"feedback\""))
+            .count()
+    };
+    setup
+        .slack
+        .wait_until(WAIT, "two votes in the audit log", |_| votes() == 2)
+        .await;
+    // The editor's !stats shows them.
+    let stats = setup.slack.post(ED, NEWS, "!stats", None).await;
+    let answer = setup.wait_for_reply(NEWS, &stats).await;
+    assert!(
+        answer.text.to_lowercase().contains("false alarm"),
+        "{answer:?}"
+    );
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn warn_private_shows_the_warning_to_the_author_only() {
+    let setup = start(SlackSettings {
+        default_mode: "warn-private",
+        ..SlackSettings::default()
+    })
+    .await;
+    let ts = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup
+        .slack
+        .wait_until(WAIT, "an ephemeral warning for Ann", |s| {
+            !s.ephemerals(ANN).is_empty()
+        })
+        .await;
+    assert!(setup.slack.ephemerals(ANN)[0].text.contains("Mitov"));
+    assert!(setup.slack.ephemerals(ED).is_empty());
+    tokio::time::sleep(QUIET).await;
+    assert!(
+        setup.replies_to(NEWS, &ts).is_empty(),
+        "nothing in the channel"
+    );
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn editors_mode_sends_the_warning_to_the_editors_channel_with_a_permalink() {
+    let setup = start(SlackSettings {
+        default_mode: "editors",
+        editors_channel: Some(EDITORS),
+        ..SlackSettings::default()
+    })
+    .await;
+    let ts = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup
+        .slack
+        .wait_until(WAIT, "a warning in the editors' channel", |s| {
+            !s.bot_messages(EDITORS).is_empty()
+        })
+        .await;
+    let notice = &setup.slack.bot_messages(EDITORS)[0];
+    let blocks = text_of_blocks(notice);
+    let link = format!("archives/{NEWS}/p{}", ts.replace('.', ""));
+    assert!(blocks.contains(&link), "{blocks}");
+    assert!(blocks.contains("#"), "the channel's name: {blocks}");
+    assert!(setup.slack.bot_messages(NEWS).is_empty());
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_answered_once() {
+    let setup = start(SlackSettings::default()).await;
+    let ts = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup.wait_for_reply(NEWS, &ts).await;
+    let event_id = setup
+        .slack
+        .envelopes()
+        .into_iter()
+        .filter_map(|e| e.event_id)
+        .min()
+        .expect("an event");
+    setup.slack.redeliver(&event_id, 10).await;
+    let command = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &command).await;
+    setup.slack.redeliver_last(10).await;
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(setup.replies_to(NEWS, &ts).len(), 1);
+    assert_eq!(setup.replies_to(NEWS, &command).len(), 1);
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn a_restarted_bot_answers_nothing_twice() {
+    let mut setup = start(SlackSettings::default()).await;
+    let warned = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup.wait_for_reply(NEWS, &warned).await;
+    let command = setup.slack.post(ANN, NEWS, "!help", None).await;
+    setup.wait_for_reply(NEWS, &command).await;
+    let ids: Vec<String> = setup
+        .slack
+        .envelopes()
+        .into_iter()
+        .filter_map(|e| e.event_id)
+        .collect();
+    for _ in 0..2 {
+        setup.restart().await;
+        for id in &ids {
+            setup.slack.redeliver(id, 1).await;
+        }
+    }
+    // And the restarted bot still works.
+    let after = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &after).await;
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(setup.replies_to(NEWS, &warned).len(), 1);
+    assert_eq!(setup.replies_to(NEWS, &command).len(), 1);
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn a_429_storm_delays_but_loses_nothing() {
+    let setup = start(SlackSettings::default()).await;
+    setup.slack.rate_limit("chat.postMessage", 10, 1);
+    let mut posted = Vec::new();
+    for n in 0..12 {
+        let text = format!("{ALLEGATION} ({n})");
+        posted.push(setup.slack.post(ANN, NEWS, &text, None).await);
+    }
+    setup
+        .slack
+        .wait_until(
+            Duration::from_secs(90),
+            "a warning for every message",
+            |_| {
+                posted
+                    .iter()
+                    .all(|ts| !setup.replies_to(NEWS, ts).is_empty())
+            },
+        )
+        .await;
+    let mut warned: Vec<String> = setup
+        .slack
+        .bot_messages(NEWS)
+        .into_iter()
+        .filter_map(|m| m.thread_ts)
+        .collect();
+    warned.sort();
+    assert_eq!(warned, posted, "one warning each, none lost");
+    assert!(
+        setup
+            .slack
+            .outcomes("chat.postMessage")
+            .iter()
+            .filter(|o| o.as_str() == "ratelimited")
+            .count()
+            == 10
+    );
+    setup.finish().await;
+}
