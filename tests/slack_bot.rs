@@ -309,7 +309,7 @@ async fn a_restarted_bot_answers_nothing_twice() {
         .into_iter()
         .filter_map(|e| e.event_id)
         .collect();
-    for _ in 0..2 {
+    for _ in 0..5 {
         setup.restart().await;
         for id in &ids {
             setup.slack.redeliver(id, 1).await;
@@ -362,5 +362,70 @@ async fn a_429_storm_delays_but_loses_nothing() {
             .count()
             == 10
     );
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn in_a_thread_answers_and_warnings_go_to_its_root() {
+    let setup = start(SlackSettings::default()).await;
+    let root = setup.slack.post(ANN, NEWS, "what do we know?", None).await;
+    let command = setup
+        .slack
+        .post(ED, NEWS, "!context bulgaria", Some(&root))
+        .await;
+    let claim = setup.slack.post(ANN, NEWS, ALLEGATION, Some(&root)).await;
+    setup
+        .slack
+        .wait_until(WAIT, "an answer and a warning in the thread", |_| {
+            setup.replies_to(NEWS, &root).len() == 2
+        })
+        .await;
+    assert!(setup.replies_to(NEWS, &command).is_empty());
+    assert!(setup.replies_to(NEWS, &claim).is_empty());
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn the_bot_reconnects_after_a_disconnect() {
+    let setup = start(SlackSettings::default()).await;
+    setup.slack.disconnect_all("refresh_requested").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    setup
+        .slack
+        .wait_until(WAIT, "a new Socket Mode connection", |s| {
+            s.connections() >= 1
+        })
+        .await;
+    let ts = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &ts).await;
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn hostile_text_is_escaped_and_long_text_kept_within_slacks_limits() {
+    let setup = start(SlackSettings::default()).await;
+    // Wire text: what Slack sends for a user who typed mentions, a fake link and `&`.
+    let injection = setup
+        .slack
+        .post(
+            ANN,
+            NEWS,
+            "!context <!channel> <@UED> <http://evil.example|click> &amp; \u{200b}\u{202e}x",
+            None,
+        )
+        .await;
+    let answer = setup.wait_for_reply(NEWS, &injection).await;
+    let everything = format!("{} {}", answer.text, answer.blocks);
+    for control in ["<!channel>", "<!", "<@UED>", "<http://evil"] {
+        assert!(!everything.contains(control), "{control} in {everything}");
+    }
+    let long = format!(
+        "{ALLEGATION}. {}",
+        "and then some more words ".repeat(1_700)
+    );
+    assert!(long.len() > 40_000);
+    let ts = setup.slack.post(ANN, NEWS, &long, None).await;
+    let warning = setup.wait_for_reply(NEWS, &ts).await;
+    assert!(warning.text.chars().count() <= 4_000);
     setup.finish().await;
 }
