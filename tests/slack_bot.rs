@@ -429,3 +429,22 @@ async fn hostile_text_is_escaped_and_long_text_kept_within_slacks_limits() {
     assert!(warning.text.chars().count() <= 4_000);
     setup.finish().await;
 }
+
+#[tokio::test]
+async fn matrix_and_slack_run_in_one_process_and_slack_does_not_wait_for_matrix() {
+    let setup = start(SlackSettings {
+        with_unreachable_matrix: true,
+        ..SlackSettings::default()
+    })
+    .await;
+    let ts = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &ts).await;
+    // Meanwhile the Matrix side keeps trying its homeserver.
+    setup
+        .slack
+        .wait_until(WAIT, "Matrix retrying in the same process", |_| {
+            setup.dir.log().contains("homeserver")
+        })
+        .await;
+    setup.finish().await;
+}

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 const APP_TOKEN_ENV: &str = "COPYDESK_TEST_SLACK_APP_TOKEN";
 const BOT_TOKEN_ENV: &str = "COPYDESK_TEST_SLACK_BOT_TOKEN";
+const MATRIX_PASSWORD_ENV: &str = "COPYDESK_TEST_MATRIX_PASSWORD";
 
 /// What differs between tests' configs.
 #[derive(Clone, Debug)]
@@ -29,6 +30,9 @@ pub struct SlackSettings {
     pub editors: Vec<&'static str>,
     pub editor_groups: Vec<&'static str>,
     pub editors_channel: Option<&'static str>,
+    /// Also a `[matrix]` table, for a homeserver that is not there: one process runs
+    /// both connectors, and Slack must not wait for Matrix.
+    pub with_unreachable_matrix: bool,
 }
 
 impl Default for SlackSettings {
@@ -39,6 +43,7 @@ impl Default for SlackSettings {
             editors: Vec::new(),
             editor_groups: Vec::new(),
             editors_channel: None,
+            with_unreachable_matrix: false,
         }
     }
 }
@@ -105,6 +110,13 @@ impl SlackBotDir {
         for (channel, mode) in &settings.modes {
             text.push_str(&format!("{channel} = {mode:?}\n"));
         }
+        if settings.with_unreachable_matrix {
+            text.push_str(&format!(
+                "\n[matrix]\nhomeserver_url = \"http://127.0.0.1:9\"\n\
+                 user_id = \"@copydesk:localhost\"\npassword_env = {MATRIX_PASSWORD_ENV:?}\n\
+                 data_dir = \"matrix-data\"\n"
+            ));
+        }
         text.push_str("\n[reload]\nwatch = false\n[freshness]\nenabled = false\n");
         std::fs::write(self.config_path(), text).expect("writing the config");
     }
@@ -122,6 +134,7 @@ impl SlackBotDir {
             .arg(self.config_path())
             .env(APP_TOKEN_ENV, &self.app_token)
             .env(BOT_TOKEN_ENV, &self.bot_token)
+            .env(MATRIX_PASSWORD_ENV, "unused")
             .env(
                 "RUST_LOG",
                 std::env::var("COPYDESK_TEST_BOT_LOG")
