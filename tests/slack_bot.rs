@@ -448,3 +448,52 @@ async fn matrix_and_slack_run_in_one_process_and_slack_does_not_wait_for_matrix(
         .await;
     setup.finish().await;
 }
+
+#[tokio::test]
+async fn an_edit_can_add_a_warning_or_remove_the_allegation() {
+    let setup = start(SlackSettings::default()).await;
+    // Attributed at first, then edited into the bare allegation: a first warning.
+    let ts = setup.slack.post(ANN, NEWS, ATTRIBUTED, None).await;
+    tokio::time::sleep(QUIET).await;
+    assert!(setup.replies_to(NEWS, &ts).is_empty());
+    setup.slack.edit(ANN, NEWS, &ts, ALLEGATION).await;
+    setup.wait_for_reply(NEWS, &ts).await;
+    // Edited again to say nothing of the kind: the warning goes.
+    setup
+        .slack
+        .edit(ANN, NEWS, &ts, "never mind, wrong thread")
+        .await;
+    setup
+        .slack
+        .wait_until(WAIT, "the warning deleted", |_| {
+            setup.replies_to(NEWS, &ts).iter().all(|m| m.deleted)
+        })
+        .await;
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn a_user_group_member_is_an_editor() {
+    let setup = start(SlackSettings {
+        editor_groups: vec![EDITORS_GROUP],
+        ..SlackSettings::default()
+    })
+    .await;
+    let refused = setup
+        .slack
+        .post(ANN, NEWS, "!mode warn-private", None)
+        .await;
+    let answer = setup.wait_for_reply(NEWS, &refused).await;
+    assert!(answer.text.contains("editors"), "{answer:?}");
+    let command = setup.slack.post(ED, NEWS, "!mode warn-private", None).await;
+    let answer = setup.wait_for_reply(NEWS, &command).await;
+    assert!(answer.text.contains("warn-private"), "{answer:?}");
+    setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup
+        .slack
+        .wait_until(WAIT, "an ephemeral warning after !mode", |s| {
+            !s.ephemerals(ANN).is_empty()
+        })
+        .await;
+    setup.finish().await;
+}
