@@ -112,7 +112,6 @@ impl Api {
         let text = |key: &str| answer[key].as_str().map(str::to_owned);
         Ok(Identity {
             user_id: text("user_id").context("auth.test gave no user_id")?,
-            bot_id: text("bot_id"),
             team_url: text("url").unwrap_or_default(),
         })
     }
@@ -257,7 +256,6 @@ impl Api {
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub user_id: String,
-    pub bot_id: Option<String>,
     /// `https://team.slack.com/`, for permalinks built by hand.
     pub team_url: String,
 }

@@ -19,7 +19,6 @@ use crate::lifecycle::MessageRef;
 #[derive(Debug, Clone)]
 pub struct Own {
     pub user_id: String,
-    pub bot_id: Option<String>,
 }
 
 /// A push event, as the lifecycle needs it.
@@ -213,10 +212,6 @@ fn is_bot(sender: &SlackMessageSender, own: &Own) -> bool {
             .user
             .as_ref()
             .is_some_and(|u| *u.value() == own.user_id)
-        || own
-            .bot_id
-            .as_ref()
-            .is_some_and(|b| sender.bot_id.as_ref().is_some_and(|s| s.value() == b))
 }
 
 fn reference(channel: &str, ts: &str, sender: &str, thread_ts: Option<&str>) -> MessageRef {

@@ -142,7 +142,6 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
     let bot = Arc::new(SlackBot {
         own: Own {
             user_id: identity.user_id.clone(),
-            bot_id: identity.bot_id.clone(),
         },
         out: Slack::new(api, identity),
         lifecycle,

@@ -25,24 +25,13 @@ const PATIENCE: Duration = Duration::from_secs(120);
 /// The wait after a 429 that names no `Retry-After`.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Slack errors that no retry can fix.
-const PERMANENT: &[&str] = &[
-    "not_in_channel",
-    "channel_not_found",
-    "is_archived",
-    "msg_too_long",
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "no_text",
-    "cant_update_message",
-    "cant_delete_message",
-    "message_not_found",
-    "user_not_in_channel",
-    "user_not_found",
-    "invalid_auth",
-    "not_authed",
-    "account_inactive",
-    "missing_scope",
+/// Slack errors that say Slack itself failed: worth another try. Every other error
+/// (`not_in_channel`, `msg_too_long`, `invalid_blocks`, …) no retry can fix.
+const TRANSIENT: &[&str] = &[
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
 ];
 
 /// The pacing state shared by every call of one bot.
@@ -166,8 +155,9 @@ pub fn retry_after(error: &SlackClientError) -> Retry {
         SlackClientError::ApiError(api) if api.code == "ratelimited" => {
             Retry::RateLimited(DEFAULT_RETRY_AFTER)
         }
-        SlackClientError::ApiError(api) if PERMANENT.contains(&api.code.as_str()) => Retry::Never,
-        SlackClientError::ApiError(api) if api.code.starts_with("invalid_") => Retry::Never,
+        SlackClientError::ApiError(api) if TRANSIENT.contains(&api.code.as_str()) => {
+            Retry::Transient
+        }
         SlackClientError::ApiError(_) => Retry::Never,
         SlackClientError::HttpError(http) if http.status_code.is_server_error() => Retry::Transient,
         SlackClientError::HttpError(_) => Retry::Never,
@@ -217,6 +207,7 @@ mod tests {
         );
         assert_eq!(retry_after(&api("not_in_channel")), Retry::Never);
         assert_eq!(retry_after(&api("msg_too_long")), Retry::Never);
+        assert_eq!(retry_after(&api("internal_error")), Retry::Transient);
         let anyhow = anyhow::Error::new(api("user_not_in_channel")).context("x failed");
         assert_eq!(api_code(&anyhow), Some("user_not_in_channel"));
     }

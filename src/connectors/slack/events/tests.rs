@@ -10,7 +10,6 @@ const BOT: &str = "UBOT";
 fn own() -> Own {
     Own {
         user_id: BOT.to_owned(),
-        bot_id: Some("BBOT".to_owned()),
     }
 }
 
