@@ -32,8 +32,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::checker::Verdict;
 use crate::location::LocatedErrors;
+use crate::verdict::Verdict;
 
 pub use dictionary::is_common_word;
 pub use scan::Hit;
