@@ -22,7 +22,7 @@ pub use scorer::AllegationScorer;
 pub use crate::verdict::Verdict;
 
 use crate::knowledge::{AllegationStatus, KnowledgeBase, Person, Source};
-use crate::lexicon::Lexicon;
+use crate::lexicon::{Grammar, Lexicon};
 
 /// A knowledge-file allegation that a sentence restates, with everything needed to tell
 /// the writer who made it and how to attribute it.
@@ -192,11 +192,12 @@ impl MessageReport {
     }
 }
 
-/// The checker: compiled lexicons, ready to check messages against a knowledge base, and
-/// optionally a learned scorer for the sentences the rules leave open.
+/// The checker: compiled lexicons and grammar words, ready to check messages against a
+/// knowledge base, and optionally a learned scorer for the sentences the rules leave open.
 #[derive(Clone)]
 pub struct Checker {
     lexicon: Lexicon,
+    grammar: &'static Grammar,
     scorer: Option<Arc<dyn AllegationScorer>>,
 }
 
@@ -222,6 +223,7 @@ impl Checker {
     pub fn new(lexicon: Lexicon) -> Self {
         Checker {
             lexicon,
+            grammar: Grammar::embedded(),
             scorer: None,
         }
     }
@@ -245,6 +247,7 @@ impl Checker {
         let hits = self.lexicon.scan(&masked);
         let cx = sentence::Context {
             lexicon: &self.lexicon,
+            grammar: self.grammar,
             kb: None,
             scorer: None,
             text: &masked,
@@ -265,6 +268,7 @@ impl Checker {
         let hits = self.lexicon.scan(&masked);
         let cx = sentence::Context {
             lexicon: &self.lexicon,
+            grammar: self.grammar,
             kb: Some(kb),
             scorer: self.scorer.as_deref(),
             text: &masked,
@@ -272,7 +276,7 @@ impl Checker {
         let mut sentences = Vec::new();
         let mut next_hit = 0;
         let mut follows_named = false;
-        for span in text::sentences(&masked) {
+        for span in text::sentences(&masked, &self.grammar.abbreviations) {
             while next_hit < hits.len() && hits[next_hit].span.start < span.start {
                 next_hit += 1;
             }
