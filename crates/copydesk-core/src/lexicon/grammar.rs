@@ -16,38 +16,68 @@ pub const EMBEDDED_GRAMMAR: (&str, &str) = (
     include_str!("../../lexicons/grammar.toml"),
 );
 
-/// A set of lowercase words.
+/// A set of lowercase words. The checker asks one for nearly every word it reads, so a
+/// word of up to [`PACKED`] bytes is packed with its length into one integer and looked
+/// up by binary search over integers, with no string comparisons.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct WordSet(Box<[Box<str>]>);
+pub struct WordSet {
+    /// Packed short words, sorted.
+    short: Box<[u128]>,
+    /// Longer words, sorted.
+    long: Box<[Box<str>]>,
+}
+
+/// The longest word packed into a `u128`: its bytes, then its length in the last byte.
+const PACKED: usize = 15;
+
+/// `bytes` (at most `PACKED` of them) and their length as one integer, ASCII-lowercased
+/// if `lowercase`.
+fn pack(bytes: &[u8], lowercase: bool) -> u128 {
+    let mut key = [0u8; PACKED + 1];
+    key[..bytes.len()].copy_from_slice(bytes);
+    if lowercase {
+        key.make_ascii_lowercase();
+    }
+    key[PACKED] = bytes.len() as u8;
+    u128::from_le_bytes(key)
+}
 
 impl WordSet {
-    fn new(mut words: Vec<Box<str>>) -> WordSet {
-        words.sort_unstable();
-        words.dedup();
-        WordSet(words.into_boxed_slice())
+    fn new(words: Vec<Box<str>>) -> WordSet {
+        let (short, long): (Vec<Box<str>>, Vec<Box<str>>) =
+            words.into_iter().partition(|w| w.len() <= PACKED);
+        let mut short: Vec<u128> = short.iter().map(|w| pack(w.as_bytes(), false)).collect();
+        short.sort_unstable();
+        short.dedup();
+        let mut long = long;
+        long.sort_unstable();
+        long.dedup();
+        WordSet {
+            short: short.into_boxed_slice(),
+            long: long.into_boxed_slice(),
+        }
     }
 
     /// Whether `word` (already lowercase) is in the set.
     pub fn contains(&self, word: &str) -> bool {
-        self.0.binary_search_by(|w| (**w).cmp(word)).is_ok()
+        if word.len() <= PACKED {
+            self.short
+                .binary_search(&pack(word.as_bytes(), false))
+                .is_ok()
+        } else {
+            self.long.binary_search_by(|w| (**w).cmp(word)).is_ok()
+        }
     }
 
     /// Whether `word` is in the set, ignoring ASCII case ("That", "THAT", "that").
     pub fn contains_ignore_ascii_case(&self, word: &str) -> bool {
-        // Most words are short: lowered on the stack.
-        let mut buffer = [0u8; 32];
-        let owned;
-        let lower: &[u8] = if word.len() <= buffer.len() {
-            let lowered = &mut buffer[..word.len()];
-            lowered.copy_from_slice(word.as_bytes());
-            lowered.make_ascii_lowercase();
-            lowered
+        if word.len() <= PACKED {
+            self.short
+                .binary_search(&pack(word.as_bytes(), true))
+                .is_ok()
         } else {
-            owned = word.to_ascii_lowercase();
-            owned.as_bytes()
-        };
-        // `str` orders by bytes, so the sorted words are sorted as bytes too.
-        self.0.binary_search_by(|w| w.as_bytes().cmp(lower)).is_ok()
+            self.contains(&word.to_ascii_lowercase())
+        }
     }
 }
 
@@ -186,6 +216,40 @@ mod tests {
         assert!(!grammar.not_names.contains("okafor"));
         assert!(grammar.subject_stops.contains_ignore_ascii_case("THAT"));
         assert!(!grammar.subject_stops.contains_ignore_ascii_case("thatcher"));
+    }
+
+    #[test]
+    fn word_sets_hold_short_and_long_words_exactly() {
+        let words = [
+            "a",
+            "an",
+            "fifteen-letters",
+            "sixteen-letters!",
+            "über",
+            "don't",
+        ];
+        let set = WordSet::new(words.iter().map(|w| Box::from(*w)).collect());
+        for word in words {
+            assert!(set.contains(word), "{word}");
+        }
+        assert!(set.contains_ignore_ascii_case("FIFTEEN-Letters"));
+        assert!(set.contains_ignore_ascii_case("Sixteen-Letters!"));
+        assert!(set.contains_ignore_ascii_case("üBER"));
+        for word in [
+            "",
+            "a\0",
+            "A",
+            "ans",
+            "fifteen-letter",
+            "sixteen-letters",
+            "Über",
+        ] {
+            assert!(!set.contains(word), "{word:?}");
+        }
+        assert!(
+            !set.contains_ignore_ascii_case("ÜBER"),
+            "only ASCII case is ignored"
+        );
     }
 
     #[test]
