@@ -31,15 +31,11 @@ impl<'a> Sentence<'a> {
     pub(super) fn window_before(&self, at: usize) -> Range<usize> {
         let floor = self.break_before(at).map_or(self.span.start, |(b, _)| b);
         let end = self.word_index(at);
+        let stops = &self.cx.grammar.subject_stops;
         let mut start = end;
         while start > 0 && end - start < SUBJECT_WINDOW && self.words()[start - 1].start >= floor {
             let word = &self.cx.text[self.words()[start - 1].clone()];
-            if self
-                .cx
-                .grammar
-                .subject_stops
-                .contains_ignore_ascii_case(word)
-            {
+            if stops.contains_ignore_ascii_case(word) {
                 break;
             }
             start -= 1;
