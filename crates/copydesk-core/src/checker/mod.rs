@@ -19,41 +19,10 @@ use serde::Serialize;
 
 pub use scorer::AllegationScorer;
 
+pub use crate::verdict::Verdict;
+
 use crate::knowledge::{AllegationStatus, KnowledgeBase, Person, Source};
-use crate::lexicon::Lexicon;
-
-/// How much a sentence needs an editor's attention. Ordered: `Ok < Weak < Flag`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Ok,
-    Weak,
-    Flag,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Weak => "weak",
-            Verdict::Flag => "flag",
-        }
-    }
-}
-
-impl std::str::FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "ok" => Ok(Verdict::Ok),
-            "weak" => Ok(Verdict::Weak),
-            "flag" => Ok(Verdict::Flag),
-            other => Err(format!(
-                "unknown verdict {other:?} (expected ok, weak or flag)"
-            )),
-        }
-    }
-}
+use crate::lexicon::{Grammar, Lexicon};
 
 /// A knowledge-file allegation that a sentence restates, with everything needed to tell
 /// the writer who made it and how to attribute it.
@@ -229,11 +198,12 @@ impl MessageReport {
     }
 }
 
-/// The checker: compiled lexicons, ready to check messages against a knowledge base, and
-/// optionally a learned scorer for the sentences the rules leave open.
+/// The checker: compiled lexicons and grammar words, ready to check messages against a
+/// knowledge base, and optionally a learned scorer for the sentences the rules leave open.
 #[derive(Clone)]
 pub struct Checker {
     lexicon: Lexicon,
+    grammar: &'static Grammar,
     scorer: Option<Arc<dyn AllegationScorer>>,
 }
 
@@ -259,6 +229,7 @@ impl Checker {
     pub fn new(lexicon: Lexicon) -> Self {
         Checker {
             lexicon,
+            grammar: Grammar::embedded(),
             scorer: None,
         }
     }
@@ -282,6 +253,7 @@ impl Checker {
         let hits = self.lexicon.scan(&masked);
         let cx = sentence::Context {
             lexicon: &self.lexicon,
+            grammar: self.grammar,
             kb: None,
             scorer: None,
             text: &masked,
@@ -302,6 +274,7 @@ impl Checker {
         let hits = self.lexicon.scan(&masked);
         let cx = sentence::Context {
             lexicon: &self.lexicon,
+            grammar: self.grammar,
             kb: Some(kb),
             scorer: self.scorer.as_deref(),
             text: &masked,
@@ -309,7 +282,7 @@ impl Checker {
         let mut sentences = Vec::new();
         let mut next_hit = 0;
         let mut follows_named = false;
-        for span in text::sentences(&masked) {
+        for span in text::sentences(&masked, &self.grammar.abbreviations) {
             while next_hit < hits.len() && hits[next_hit].span.start < span.start {
                 next_hit += 1;
             }

@@ -7,8 +7,8 @@ use toml::Spanned;
 
 use super::pattern::Term;
 use super::{Rule, RuleKind, WordClass};
-use crate::checker::Verdict;
 use crate::location::{Located, LocatedErrors};
+use crate::verdict::Verdict;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
