@@ -174,6 +174,19 @@ pub struct SentenceReport {
     pub score: Option<f32>,
 }
 
+impl SentenceReport {
+    /// Sets the verdict to the worst of the findings, after a caller changed or removed
+    /// some (feedback demotes rules; a thread leaves out allegations already warned about).
+    pub fn settle_verdict(&mut self) {
+        self.verdict = self
+            .findings
+            .iter()
+            .map(|f| f.verdict)
+            .max()
+            .unwrap_or(Verdict::Ok);
+    }
+}
+
 /// The verdict for a whole message: the worst of its sentences.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct MessageReport {

@@ -134,14 +134,8 @@ impl Grammar {
 
     /// Parses and validates a grammar file. `origin` names the file in error messages.
     pub fn parse(origin: &str, text: &str) -> Result<Grammar, LocatedErrors> {
-        let raw: RawGrammar = toml::from_str(text).map_err(|e| {
-            LocatedErrors(vec![Located::at(
-                origin,
-                text,
-                e.span(),
-                e.message().trim_end().to_owned(),
-            )])
-        })?;
+        let raw: RawGrammar =
+            toml::from_str(text).map_err(|e| LocatedErrors::from_toml(origin, text, &e))?;
         let mut errors = Vec::new();
         let mut list = |name: &str, raw: RawList| -> WordSet {
             let (words, problems) = validate(name, raw);
