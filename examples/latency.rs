@@ -50,7 +50,8 @@ use clap::Parser;
 use copydesk_core::synthetic;
 use matrix_sdk::ruma::OwnedRoomId;
 use measure::{
-    OwnSynapse, SynapseArgs, at_least_one, logged_ms, percentile, release_binary, strip_ansi,
+    OwnSynapse, SynapseArgs, at_least_one, logged_ms, percentile, proc_status, release_binary,
+    strip_ansi,
 };
 use support::{Homeserver, TestClient};
 
@@ -94,17 +95,6 @@ fn summary(name: &str, samples: &mut [Duration]) -> Duration {
         ms(p99)
     );
     p50
-}
-
-fn proc_status(pid: u32, key: &str) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .map(|l| l[key.len()..].trim().to_owned())
-        })
-        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn main() {

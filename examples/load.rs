@@ -52,7 +52,7 @@ use matrix_sdk::room::Room;
 use matrix_sdk::ruma::events::room::message::{OriginalSyncRoomMessageEvent, Relation};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
 use measure::{
-    OwnSynapse, SynapseArgs, at_least_one, logged_ms, percentile, release_binary,
+    OwnSynapse, SynapseArgs, at_least_one, logged_ms, percentile, proc_status, release_binary,
     warnings_by_message,
 };
 use support::{Homeserver, TestClient};
@@ -476,15 +476,4 @@ fn summary(name: &str, samples: &mut [Duration]) -> (Duration, Duration, Duratio
 fn summary_quiet(samples: &mut [Duration]) -> Duration {
     samples.sort();
     percentile(samples, 0.50)
-}
-
-fn proc_status(pid: u32, key: &str) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .map(|l| l[key.len()..].trim().to_owned())
-        })
-        .unwrap_or_else(|| "?".to_owned())
 }

@@ -19,7 +19,7 @@ use crate::status::Status;
 
 /// The date staleness is judged against: `--today`, else the local calendar date.
 fn today(data: &DataArgs) -> Date {
-    data.today.unwrap_or_else(|| jiff::Zoned::now().date())
+    data.today.unwrap_or_else(crate::operations::today)
 }
 
 /// `copydesk console`: the bot in a terminal, or over a pipe.

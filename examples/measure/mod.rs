@@ -202,3 +202,15 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("a tokio runtime")
 }
+
+/// A line of `/proc/PID/status` (`VmHWM:`, `VmRSS:`, …) without its key, or `?`.
+pub fn proc_status(pid: u32, key: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .map(|l| l[key.len()..].trim().to_owned())
+        })
+        .unwrap_or_else(|| "?".to_owned())
+}

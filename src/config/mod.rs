@@ -20,8 +20,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use copydesk_core::LocatedErrors;
 use copydesk_core::admin::RoomMode;
-use copydesk_core::{Located, LocatedErrors};
 use matrix_sdk::reqwest::Url;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedServerName, OwnedUserId};
 
@@ -227,14 +227,8 @@ impl Config {
     /// resolve relative paths).
     pub fn parse(path: &Path, text: &str) -> Result<Config, LocatedErrors> {
         let origin = path.display().to_string();
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            LocatedErrors(vec![Located::at(
-                &origin,
-                text,
-                e.span(),
-                e.message().trim_end(),
-            )])
-        })?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| LocatedErrors::from_toml(&origin, text, &e))?;
         let base = path.parent().unwrap_or(Path::new(""));
         let mut v = Validator {
             origin: &origin,

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use copydesk_core::admin::RoomMode;
 use copydesk_core::commands::warning_reply;
 use copydesk_core::feedback::{Vote, demote};
-use copydesk_core::{MessageReport, Reply, Verdict};
+use copydesk_core::{MessageReport, Reply};
 
 use super::MessageRef;
 use super::memory::{Memory, WarningRecord};
@@ -270,12 +270,7 @@ pub fn without_allegations(mut report: MessageReport, already: &HashSet<String>)
                 .is_none_or(|a| !already.contains(&a.key()))
         });
         if sentence.findings.len() != before {
-            sentence.verdict = sentence
-                .findings
-                .iter()
-                .map(|f| f.verdict)
-                .max()
-                .unwrap_or(Verdict::Ok);
+            sentence.settle_verdict();
         }
     }
     report

@@ -191,7 +191,7 @@ impl AuditLog {
         };
         if log.settings.enabled {
             let opened = log.open_file()?;
-            *log.file.lock().unwrap_or_else(|p| p.into_inner()) = Some(opened);
+            *super::lock(&log.file) = Some(opened);
         }
         Ok(log)
     }
@@ -228,7 +228,7 @@ impl AuditLog {
     fn try_append(&self, record: &Record) -> anyhow::Result<()> {
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
-        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = super::lock(&self.file);
         let needs_rotation = match &*guard {
             Some((_, size)) => *size > 0 && size + line.len() as u64 > self.settings.max_size,
             None => false,

@@ -192,10 +192,7 @@ impl Metrics {
 
     /// The knowledge file version now serving.
     pub fn knowledge(&self, version: &str) {
-        let mut current = self
-            .knowledge_version
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut current = super::lock(&self.knowledge_version);
         let gauge = |v: &str| {
             let key = Key::from_parts(
                 "copydesk_knowledge_info",

@@ -130,7 +130,7 @@ impl Reloader {
     /// Rebuilds the desk from disk now and swaps it in if it is valid. Blocking: call it
     /// from a blocking-friendly context (`spawn_blocking`) in async code.
     pub fn reload(&self) -> Reload {
-        let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
+        let _one_at_a_time = super::lock(&self.rebuilding);
         let before = self.desk().knowledge().version().to_owned();
         match (self.build)() {
             Ok(desk) => {

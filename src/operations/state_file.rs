@@ -1,4 +1,4 @@
-//! Small JSON state files in `data_dir` (`stats.json`, `feedback.json`, `settings.json`):
+//! Small JSON state files in `data_dir` (`stats.json`, `settings.json`, `memory.json`):
 //! read at start, or started empty; written as a new file renamed over the old, so a
 //! crash mid-write leaves the previous version.
 

@@ -106,12 +106,7 @@ pub fn demote(mut report: MessageReport, demoted: &HashSet<String>) -> MessageRe
             }
         }
         if changed {
-            sentence.verdict = sentence
-                .findings
-                .iter()
-                .map(|f| f.verdict)
-                .max()
-                .unwrap_or(Verdict::Ok);
+            sentence.settle_verdict();
         }
     }
     report

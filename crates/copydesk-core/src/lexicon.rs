@@ -21,9 +21,14 @@
 //! Terms match whole words, case-insensitively (ASCII), with `'` also matching `’`. Every
 //! term of every rule is compiled into one Aho-Corasick automaton per lexicon, so finding all
 //! rule hits in a message is a single pass over it.
+//!
+//! The closed-class words the checker's sentence tests consult (question openers,
+//! determiners, clause words, abbreviations) are data too, in `lexicons/grammar.toml`: see
+//! `grammar`.
 
 mod dictionary;
 mod forms;
+mod grammar;
 mod parse;
 mod pattern;
 mod scan;
@@ -32,10 +37,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::checker::Verdict;
 use crate::location::LocatedErrors;
+use crate::verdict::Verdict;
 
 pub use dictionary::is_common_word;
+pub use grammar::{EMBEDDED_GRAMMAR, Grammar, WordSet};
 pub use scan::Hit;
 
 /// How the checker uses a rule's hits.

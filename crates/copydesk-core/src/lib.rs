@@ -18,11 +18,13 @@ pub mod location;
 pub mod model;
 pub mod reply;
 pub mod synthetic;
+mod verdict;
 
 pub use admin::{AdminRequest, Caller};
-pub use checker::{Checker, Finding, MessageReport, SentenceReport, Test, Verdict};
+pub use checker::{Checker, Finding, MessageReport, SentenceReport, Test};
 pub use commands::{Action, Desk, Outcome};
 pub use knowledge::KnowledgeBase;
 pub use lexicon::Lexicon;
 pub use location::{Located, LocatedErrors};
 pub use reply::Reply;
+pub use verdict::Verdict;

@@ -49,6 +49,16 @@ impl fmt::Display for LocatedErrors {
 }
 
 impl LocatedErrors {
+    /// Text that is not valid TOML: one problem, where the parser stopped.
+    pub fn from_toml(origin: &str, text: &str, error: &toml::de::Error) -> Self {
+        LocatedErrors(vec![Located::at(
+            origin,
+            text,
+            error.span(),
+            error.message().trim_end(),
+        )])
+    }
+
     pub fn sorted(mut self) -> Self {
         self.0.sort_by_key(|e| (e.line, e.column));
         self.0.dedup();

@@ -203,8 +203,8 @@ async fn on_new_message(
     let policy = bot.policy(room.room_id());
     let started = Instant::now();
     let action = match addressed(body, &bot.names, desk.prefix(), mentioned) {
-        Some(command_line) => desk.command_as(command_line, super::today(), caller),
-        None => desk.handle_as(body, super::today(), caller),
+        Some(command_line) => desk.command_as(command_line, crate::operations::today(), caller),
+        None => desk.handle_as(body, crate::operations::today(), caller),
     };
     let message = message_ref(room, event);
     match action {
@@ -254,7 +254,7 @@ async fn on_edit(
     if addressed(body, &bot.names, desk.prefix(), false).is_some() {
         return Ok(());
     }
-    let report = match desk.handle(body, super::today()) {
+    let report = match desk.handle(body, crate::operations::today()) {
         Outcome::Checked { report, .. } => report,
         Outcome::Answer { .. } | Outcome::Ignored => MessageReport::default(),
     };

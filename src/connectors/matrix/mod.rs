@@ -37,7 +37,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use copydesk_core::Desk;
-use jiff::civil::Date;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
@@ -131,11 +130,6 @@ impl Bot {
         let room = self.client.get_room(self.rooms.editors_room.as_ref()?)?;
         (room.state() == RoomState::Joined).then_some(room)
     }
-}
-
-/// The date staleness is judged against.
-fn today() -> Date {
-    jiff::Zoned::now().date()
 }
 
 /// Runs the bot until SIGINT or SIGTERM. Returns an error only for what retrying cannot

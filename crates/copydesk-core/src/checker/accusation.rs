@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::sentence::{NOT_NAMES, Sentence};
+use super::sentence::Sentence;
 use super::{Finding, Test, Verdict, text};
 use crate::lexicon::{RuleKind, is_common_word};
 
@@ -26,39 +26,6 @@ const SUBJECT_REACH: usize = 10;
 const DETERMINER_REACH: usize = 3;
 /// The rule whose terms stand for a party by themselves: "he", "they".
 const PRONOUN_RULE: &str = "party-pronoun";
-/// Words before a party word that make it someone in particular.
-const DEFINITE: &[&str] = &[
-    "the", "this", "that", "these", "those", "his", "her", "their", "its", "our", "my", "your",
-];
-/// Words that may open a chat line before its subject: "so the council ...".
-const DISCOURSE: &[&str] = &[
-    "so",
-    "and",
-    "but",
-    "also",
-    "now",
-    "then",
-    "well",
-    "ok",
-    "okay",
-    "yeah",
-    "basically",
-    "honestly",
-    "apparently",
-    "fyi",
-    "btw",
-    "tbh",
-    "ngl",
-    "lol",
-    "like",
-    "just",
-    "meanwhile",
-];
-/// Words before a party word that make it anyone at all.
-const INDEFINITE: &[&str] = &[
-    "a", "an", "any", "some", "every", "each", "no", "many", "most", "all", "other",
-];
-
 /// A wrongdoing predicate's rule and span, and the span of the party it accuses.
 pub(super) type Accused<'a> = (&'a crate::lexicon::Rule, Range<usize>, Option<Range<usize>>);
 
@@ -232,10 +199,10 @@ impl<'a> Sentence<'a> {
                 break;
             }
             let lower = self.cx.text[word.clone()].to_lowercase();
-            if DEFINITE.contains(&lower.as_str()) || self.is_name(i, word) {
+            if self.cx.grammar.definite.contains(&lower) || self.is_name(i, word) {
                 return Reference::Particular;
             }
-            if INDEFINITE.contains(&lower.as_str()) {
+            if self.cx.grammar.indefinite.contains(&lower) {
                 return Reference::Anyone;
             }
         }
@@ -268,21 +235,20 @@ impl<'a> Sentence<'a> {
         let words = &self.words()[first..last];
         let opener = words.iter().position(|w| {
             let lower = self.cx.text[w.clone()].to_lowercase();
-            !DISCOURSE.contains(&lower.as_str())
+            !self.cx.grammar.discourse.contains(&lower)
         })?;
         let determiner = self.cx.text[words[opener].clone()].to_lowercase();
-        (DEFINITE.contains(&determiner.as_str()) && words.len() - opener >= 2)
+        (self.cx.grammar.definite.contains(&determiner) && words.len() - opener >= 2)
             .then(|| words[opener].start..words[words.len() - 1].end)
     }
 
     /// Whether the sentence names any party at all, or opens with a definite noun phrase
     /// ("the head of maths has been ...").
     pub(super) fn names_a_party(&self) -> bool {
-        let opens_definite = self
-            .words()
-            .iter()
-            .take(4)
-            .any(|w| DEFINITE.contains(&self.cx.text[w.clone()].to_lowercase().as_str()));
+        let opens_definite = self.words().iter().take(4).any(|w| {
+            let lower = self.cx.text[w.clone()].to_lowercase();
+            self.cx.grammar.definite.contains(&lower)
+        });
         opens_definite || self.party(&(self.span.start..self.span.start)).is_some()
     }
 
@@ -305,7 +271,7 @@ impl<'a> Sentence<'a> {
             owned = text.to_lowercase().replace('\u{2019}', "'");
             &owned
         };
-        if NOT_NAMES.contains(&lower) {
+        if self.cx.grammar.not_names.contains(lower) {
             return false;
         }
         if lower.ends_with("'s") && lower.len() > 2 {

@@ -3,60 +3,13 @@
 
 use std::ops::Range;
 
-use super::sentence::{NOT_NAMES, Sentence};
+use super::sentence::Sentence;
 use crate::lexicon::{Rule, RuleKind};
 
 /// How many words before (or after) a reporting verb can hold its subject.
 const SUBJECT_WINDOW: usize = 6;
 /// How many words after an agentless passive its `by` agent may come.
 const AGENT_REACH: usize = 8;
-
-/// Words a reporting verb's subject does not reach back across ("a survey found that most
-/// voters thought": the subject of "thought" is "most voters").
-const SUBJECT_STOPS: &[&str] = &[
-    "that", "which", "because", "while", "whether", "if", "but", "although", "though", "when",
-    "since", "unless", "whereas",
-];
-
-/// Words that follow a plural noun but not a reporting verb.
-const NOUN_FOLLOWERS: &[&str] = &[
-    "are",
-    "were",
-    "was",
-    "is",
-    "have",
-    "had",
-    "has",
-    "came",
-    "come",
-    "of",
-    "about",
-    "from",
-    "against",
-    "over",
-    "will",
-    "would",
-    "could",
-    "can",
-    "may",
-    "might",
-    "must",
-    "should",
-    "by",
-    "made",
-    "which",
-    "remain",
-    "remained",
-    "seem",
-    "seemed",
-    "appear",
-    "appeared",
-    "went",
-    "go",
-    "began",
-    "continue",
-    "continued",
-];
 
 /// A source found in a sentence.
 pub(super) struct Attribution<'a> {
@@ -78,10 +31,11 @@ impl<'a> Sentence<'a> {
     pub(super) fn window_before(&self, at: usize) -> Range<usize> {
         let floor = self.break_before(at).map_or(self.span.start, |(b, _)| b);
         let end = self.word_index(at);
+        let stops = &self.cx.grammar.subject_stops;
         let mut start = end;
         while start > 0 && end - start < SUBJECT_WINDOW && self.words()[start - 1].start >= floor {
             let word = &self.cx.text[self.words()[start - 1].clone()];
-            if SUBJECT_STOPS.iter().any(|s| word.eq_ignore_ascii_case(s)) {
+            if stops.contains_ignore_ascii_case(word) {
                 break;
             }
             start -= 1;
@@ -114,7 +68,7 @@ impl<'a> Sentence<'a> {
                 let qualified = i > 0 && i > words.start && {
                     let prev = &self.cx.text[self.words()[i - 1].clone()];
                     prev.chars().next().is_some_and(char::is_uppercase)
-                        && !NOT_NAMES.contains(&prev.to_lowercase().as_str())
+                        && !self.cx.grammar.not_names.contains(&prev.to_lowercase())
                 };
                 // "the tenants' union says": the crowd word only modifies the source.
                 let possessive = self.cx.text[s.end..].starts_with(['\'', '\u{2019}']);
@@ -300,7 +254,7 @@ impl<'a> Sentence<'a> {
             return false;
         }
         let next = self.cx.text[next.clone()].to_lowercase();
-        NOUN_FOLLOWERS.contains(&next.as_str())
+        self.cx.grammar.noun_followers.contains(&next)
     }
 
     /// "... was accused of fraud by the SEC": a `by` agent with a name.
@@ -321,7 +275,7 @@ impl<'a> Sentence<'a> {
             .find(|w| !matches!(w.to_lowercase().as_str(), "the" | "a" | "an"));
         agent.is_some_and(|w| {
             w.chars().next().is_some_and(char::is_uppercase)
-                && !NOT_NAMES.contains(&w.to_lowercase().as_str())
+                && !self.cx.grammar.not_names.contains(&w.to_lowercase())
         })
     }
 }

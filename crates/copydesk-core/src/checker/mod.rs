@@ -19,41 +19,10 @@ use serde::Serialize;
 
 pub use scorer::AllegationScorer;
 
+pub use crate::verdict::Verdict;
+
 use crate::knowledge::{AllegationStatus, KnowledgeBase, Person, Source};
-use crate::lexicon::Lexicon;
-
-/// How much a sentence needs an editor's attention. Ordered: `Ok < Weak < Flag`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Ok,
-    Weak,
-    Flag,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Weak => "weak",
-            Verdict::Flag => "flag",
-        }
-    }
-}
-
-impl std::str::FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "ok" => Ok(Verdict::Ok),
-            "weak" => Ok(Verdict::Weak),
-            "flag" => Ok(Verdict::Flag),
-            other => Err(format!(
-                "unknown verdict {other:?} (expected ok, weak or flag)"
-            )),
-        }
-    }
-}
+use crate::lexicon::{Grammar, Lexicon};
 
 /// A knowledge-file allegation that a sentence restates, with everything needed to tell
 /// the writer who made it and how to attribute it.
@@ -205,6 +174,19 @@ pub struct SentenceReport {
     pub score: Option<f32>,
 }
 
+impl SentenceReport {
+    /// Sets the verdict to the worst of the findings, after a caller changed or removed
+    /// some (feedback demotes rules; a thread leaves out allegations already warned about).
+    pub fn settle_verdict(&mut self) {
+        self.verdict = self
+            .findings
+            .iter()
+            .map(|f| f.verdict)
+            .max()
+            .unwrap_or(Verdict::Ok);
+    }
+}
+
 /// The verdict for a whole message: the worst of its sentences.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct MessageReport {
@@ -229,11 +211,12 @@ impl MessageReport {
     }
 }
 
-/// The checker: compiled lexicons, ready to check messages against a knowledge base, and
-/// optionally a learned scorer for the sentences the rules leave open.
+/// The checker: compiled lexicons and grammar words, ready to check messages against a
+/// knowledge base, and optionally a learned scorer for the sentences the rules leave open.
 #[derive(Clone)]
 pub struct Checker {
     lexicon: Lexicon,
+    grammar: &'static Grammar,
     scorer: Option<Arc<dyn AllegationScorer>>,
 }
 
@@ -259,6 +242,7 @@ impl Checker {
     pub fn new(lexicon: Lexicon) -> Self {
         Checker {
             lexicon,
+            grammar: Grammar::embedded(),
             scorer: None,
         }
     }
@@ -282,6 +266,7 @@ impl Checker {
         let hits = self.lexicon.scan(&masked);
         let cx = sentence::Context {
             lexicon: &self.lexicon,
+            grammar: self.grammar,
             kb: None,
             scorer: None,
             text: &masked,
@@ -302,6 +287,7 @@ impl Checker {
         let hits = self.lexicon.scan(&masked);
         let cx = sentence::Context {
             lexicon: &self.lexicon,
+            grammar: self.grammar,
             kb: Some(kb),
             scorer: self.scorer.as_deref(),
             text: &masked,
@@ -309,7 +295,7 @@ impl Checker {
         let mut sentences = Vec::new();
         let mut next_hit = 0;
         let mut follows_named = false;
-        for span in text::sentences(&masked) {
+        for span in text::sentences(&masked, &self.grammar.abbreviations) {
             while next_hit < hits.len() && hits[next_hit].span.start < span.start {
                 next_hit += 1;
             }

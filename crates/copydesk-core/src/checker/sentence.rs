@@ -22,25 +22,11 @@ use super::scorer::AllegationScorer;
 use super::text;
 use super::{Finding, KnownAllegation, SentenceReport, Test, Verdict};
 use crate::knowledge::KnowledgeBase;
-use crate::lexicon::{Hit, Lexicon, Rule, RuleKind};
-
-/// Words that open a question when a chat message leaves out the question mark.
-const QUESTION_OPENERS: &[&str] = &[
-    "did", "does", "do", "is", "are", "was", "were", "has", "have", "can", "could", "should",
-    "would", "will", "why", "how", "who", "whom", "whose", "what", "when", "where", "which",
-    "whether", "isn't", "isnt", "aren't", "didn't", "didnt", "doesn't", "doesnt", "wasn't",
-    "anyone", "any",
-];
-
-/// Determiners and quantifiers that do not name anyone even when capitalized.
-pub(super) const NOT_NAMES: &[&str] = &[
-    "the", "a", "an", "some", "several", "many", "most", "these", "those", "two", "three", "four",
-    "few", "other", "others", "various", "certain", "numerous", "multiple", "one", "and", "but",
-    "or", "so", "yet", "i", "we", "our", "their", "his", "her", "its",
-];
+use crate::lexicon::{Grammar, Hit, Lexicon, Rule, RuleKind};
 
 pub(super) struct Context<'a> {
     pub lexicon: &'a Lexicon,
+    pub grammar: &'a Grammar,
     /// The knowledge base whose allegations a sentence may restate (none for cues).
     pub kb: Option<&'a KnowledgeBase>,
     pub scorer: Option<&'a dyn AllegationScorer>,
@@ -51,9 +37,8 @@ pub(super) struct Context<'a> {
 pub(super) struct Sentence<'a> {
     pub(super) cx: &'a Context<'a>,
     pub(super) span: Range<usize>,
-    /// Words, clause breaks and quotations are found on first use: about half of all chat
-    /// sentences are settled by their lexicon hits alone (logistics, opinion) and never
-    /// need them.
+    /// Words, clause breaks and quotations are found on first use: a sentence settled by
+    /// its lexicon hits alone (logistics, opinion) never needs them.
     pub(super) words: OnceCell<Vec<Range<usize>>>,
     /// Offsets of clause punctuation, ascending.
     pub(super) breaks: OnceCell<Vec<(usize, char)>>,
@@ -421,7 +406,9 @@ impl<'a> Sentence<'a> {
             return false;
         };
         let first = self.cx.text[first].to_lowercase();
-        !tail.contains('.') && !tail.contains('!') && QUESTION_OPENERS.contains(&first.as_str())
+        !tail.contains('.')
+            && !tail.contains('!')
+            && self.cx.grammar.question_openers.contains(&first)
     }
 
     /// Index of the first word starting at or after byte `at`.

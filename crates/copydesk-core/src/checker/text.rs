@@ -7,6 +7,8 @@
 
 use std::ops::Range;
 
+use crate::lexicon::WordSet;
+
 /// The message with everything that is not the author's prose blanked out.
 pub(crate) fn mask(message: &str) -> String {
     let mut bytes = message.as_bytes().to_vec();
@@ -101,21 +103,12 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
         && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
-/// Abbreviations after which a full stop does not end a sentence (lowercase, no dot).
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "st", "sen", "rep", "reps", "gov", "gen", "lt", "col", "sgt",
-    "capt", "cmdr", "adm", "maj", "pres", "jr", "sr", "rev", "hon", "atty", "supt", "jan", "feb",
-    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "co",
-    "ltd", "llc", "bros", "dept", "univ", "assn", "vs", "etc", "eg", "ie", "vol", "fig", "approx",
-    "est", "ft", "mt", "ave", "blvd", "rd",
-];
-
 /// Byte ranges of the sentences in `text` (a masked message), trimmed, skipping pieces
 /// with no letters or digits. Sentences end at `.`, `!`, `?` or `…` followed by space
-/// (after any closing quotes or brackets), and at line breaks. A full stop after a known
-/// abbreviation ("Sept.", "Mr."), an initial ("John F. Kennedy") or inside a dotted
+/// (after any closing quotes or brackets), and at line breaks. A full stop after one of
+/// `abbreviations` ("Sept.", "Mr."), an initial ("John F. Kennedy") or inside a dotted
 /// acronym ("U.S.") does not end a sentence.
-pub(crate) fn sentences(text: &str) -> Vec<Range<usize>> {
+pub(crate) fn sentences(text: &str, abbreviations: &WordSet) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
@@ -166,7 +159,8 @@ pub(crate) fn sentences(text: &str) -> Vec<Range<usize>> {
                 next = after;
                 let followed_by_space =
                     text[after..].chars().next().is_none_or(char::is_whitespace);
-                let abbreviation = c == '.' && after == i + 1 && is_abbreviation(&text[start..i]);
+                let abbreviation =
+                    c == '.' && after == i + 1 && is_abbreviation(&text[start..i], abbreviations);
                 (followed_by_space && !abbreviation && !quoted).then_some((after, after))
             }
             _ => None,
@@ -202,7 +196,7 @@ fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
 }
 
 /// Whether the word before a full stop (the end of `before`) is an abbreviation.
-fn is_abbreviation(before: &str) -> bool {
+fn is_abbreviation(before: &str, abbreviations: &WordSet) -> bool {
     let word = before
         .rsplit(|c: char| c.is_whitespace() || matches!(c, '(' | '"' | '\u{201c}'))
         .next()
@@ -218,8 +212,7 @@ fn is_abbreviation(before: &str) -> bool {
     if let (Some(first), None) = (letters.next(), letters.next()) {
         return first.is_uppercase();
     }
-    let lower = word.to_ascii_lowercase();
-    ABBREVIATIONS.contains(&lower.as_str())
+    abbreviations.contains_ignore_ascii_case(word)
 }
 
 /// Byte ranges of the words (runs of letters and digits, with inner apostrophes) in `range`
@@ -278,7 +271,10 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<&str> {
-        sentences(text).into_iter().map(|r| &text[r]).collect()
+        sentences(text, &crate::lexicon::Grammar::embedded().abbreviations)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
     }
 
     #[test]

@@ -7,8 +7,8 @@ use toml::Spanned;
 
 use super::pattern::Term;
 use super::{Rule, RuleKind, WordClass};
-use crate::checker::Verdict;
 use crate::location::{Located, LocatedErrors};
+use crate::verdict::Verdict;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,14 +52,8 @@ struct RawRule {
 }
 
 pub(super) fn parse(origin: &str, text: &str) -> Result<File, LocatedErrors> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| {
-        LocatedErrors(vec![Located::at(
-            origin,
-            text,
-            e.span(),
-            e.message().trim_end().to_owned(),
-        )])
-    })?;
+    let raw: RawFile =
+        toml::from_str(text).map_err(|e| LocatedErrors::from_toml(origin, text, &e))?;
 
     let mut errors = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();

@@ -12,7 +12,7 @@
 //!   buckets with a platform-independent hash;
 //! - [`Model`]: logistic regression over those features, loaded from the model file
 //!   ([`format`]) and usable as the checker's [`AllegationScorer`];
-//! - [`train`]: L2-regularised logistic regression by SGD, the regularisation chosen by
+//! - [`train`]: L2-regularised logistic regression by L-BFGS, the regularisation chosen by
 //!   cross-validation grouped by article, classes balanced;
 //! - [`sweep`]: precision and recall of the checker with and without a model, over
 //!   thresholds.
