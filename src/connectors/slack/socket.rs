@@ -132,13 +132,30 @@ async fn on_command(
     Ok((intake.commands)(&event))
 }
 
+/// A frame that could not be read or handled: logged and acknowledged (200), so Slack
+/// does not deliver it again forever. The log names the problem, never the frame's body,
+/// which holds message text.
 fn on_error(
     error: Box<dyn std::error::Error + Send + Sync>,
     _client: Arc<Client>,
     _states: SlackClientEventsUserState,
 ) -> hyper::StatusCode {
-    tracing::warn!("a Socket Mode frame could not be handled: {error}");
+    tracing::warn!(
+        "a Socket Mode frame could not be handled: {}",
+        without_body(error.as_ref())
+    );
     hyper::StatusCode::OK
+}
+
+/// An error's description without the JSON body slack-morphism puts in protocol errors.
+fn without_body(error: &(dyn std::error::Error + 'static)) -> String {
+    use slack_morphism::errors::SlackClientError;
+    match error.downcast_ref::<SlackClientError>() {
+        Some(SlackClientError::ProtocolError(protocol)) => {
+            format!("Slack JSON protocol error: {}", protocol.json_error)
+        }
+        _ => error.to_string(),
+    }
 }
 
 /// `reply` as an ephemeral slash-command answer.
@@ -186,6 +203,20 @@ pub fn answer_command(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_frames_body_is_not_logged() {
+        use slack_morphism::errors::{SlackClientError, SlackClientProtocolError};
+        let json_error = serde_json::from_str::<u8>("\"x\"").unwrap_err();
+        let error: Box<dyn std::error::Error + Send + Sync> =
+            Box::new(SlackClientError::ProtocolError(
+                SlackClientProtocolError::new(json_error)
+                    .with_json_body("{\"text\":\"a secret scoop\"}".to_owned()),
+            ));
+        let logged = without_body(error.as_ref());
+        assert!(!logged.contains("secret scoop"), "{logged}");
+        assert!(logged.contains("protocol error"), "{logged}");
+    }
 
     #[test]
     fn recent_ids_are_remembered_and_the_oldest_forgotten() {
