@@ -345,14 +345,13 @@ async fn a_429_storm_delays_but_loses_nothing() {
             },
         )
         .await;
-    let mut warned: Vec<String> = setup
+    let warned: Vec<String> = setup
         .slack
         .bot_messages(NEWS)
         .into_iter()
         .filter_map(|m| m.thread_ts)
         .collect();
-    warned.sort();
-    assert_eq!(warned, posted, "one warning each, none lost");
+    assert_eq!(warned, posted, "one warning each, none lost, in order");
     assert!(
         setup
             .slack

@@ -29,14 +29,14 @@ pub enum Incoming {
 /// How long a channel's lane stays open with nothing to do.
 const LANE_IDLE: Duration = Duration::from_secs(300);
 
-/// A new message outside any thread refers to nothing earlier, so it may go ahead of
-/// earlier warnings still being sent; everything else waits (see `crate::lifecycle`).
+/// Every event waits until the earlier ones of its channel are finished, warnings' posts
+/// included. On Matrix a new message may go ahead of warnings still being sent; on Slack
+/// nothing would be gained, since a channel's posts go one after the other anyway (`pace`,
+/// about one a second), and waiting keeps a channel's warnings in the order of their
+/// messages, also through a storm of 429s.
 impl InOrder for Event {
     fn needs_earlier_finished(&self) -> bool {
-        match self {
-            Event::Message { message, .. } => message.thread.is_some(),
-            Event::Edited { .. } | Event::Deleted { .. } | Event::Reaction { .. } => true,
-        }
+        true
     }
 }
 
