@@ -496,3 +496,22 @@ async fn a_user_group_member_is_an_editor() {
         .await;
     setup.finish().await;
 }
+
+#[tokio::test]
+async fn a_bad_bot_token_stops_the_bot_at_start_with_slacks_error() {
+    let slack = FakeSlack::start().await;
+    let dir = SlackBotDir::new(&slack.api_url(), APP_TOKEN, "xoxb-not-the-one");
+    dir.configure(&SlackSettings::default());
+    let mut bot = dir.start();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bot.is_running() {
+        assert!(tokio::time::Instant::now() < deadline, "still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = dir.log();
+    assert!(log.contains("invalid_auth"), "{log}");
+    assert!(
+        !log.contains("xoxb-not-the-one"),
+        "the token is not logged: {log}"
+    );
+}
