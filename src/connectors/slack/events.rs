@@ -55,6 +55,9 @@ pub enum Event {
 }
 
 /// The message id of `ts` in `channel`.
+/// Slack's own user, the author of the placeholder left for a deleted thread root.
+const SLACKBOT: &str = "USLACKBOT";
+
 pub fn message_id(channel: &str, ts: &str) -> String {
     format!("{channel}/{ts}")
 }
@@ -129,6 +132,9 @@ fn message(event: &SlackMessageEvent, own: &Own) -> Option<Event> {
         }
         Some(SlackMessageEventType::MessageChanged) => {
             let changed = event.message.as_ref()?;
+            if is_tombstone(changed) {
+                return deletion(event, channel, changed.ts.value());
+            }
             let editor = changed.sender.user.as_ref()?.value();
             if is_bot(&changed.sender, own) {
                 return None;
@@ -152,20 +158,37 @@ fn message(event: &SlackMessageEvent, own: &Own) -> Option<Event> {
             })
         }
         Some(SlackMessageEventType::MessageDeleted) => {
-            let deleted = event.deleted_ts.as_ref()?.value();
-            let sender = event
-                .previous_message
-                .as_ref()
-                .and_then(|p| p.sender.user.as_ref())
-                .map(|u| u.value().as_str())
-                .unwrap_or_default();
-            Some(Event::Deleted {
-                deletion: reference(channel, ts, sender, None),
-                deleted: message_id(channel, deleted),
-            })
+            deletion(event, channel, event.deleted_ts.as_ref()?.value())
         }
         Some(_) => None,
     }
+}
+
+/// A message that was deleted while it had thread replies: Slack keeps it as a
+/// placeholder by Slackbot and reports a `message_changed`, not a `message_deleted`.
+/// Every warned message has a reply (the warning), so this is how most of them go.
+fn is_tombstone(changed: &SlackMessageEventEdited) -> bool {
+    changed.edited.is_none()
+        && changed
+            .sender
+            .user
+            .as_ref()
+            .is_some_and(|user| user.value() == SLACKBOT)
+}
+
+/// The deletion of message `deleted_ts` in `channel`, by its author as far as the event
+/// says.
+fn deletion(event: &SlackMessageEvent, channel: &str, deleted_ts: &str) -> Option<Event> {
+    let sender = event
+        .previous_message
+        .as_ref()
+        .and_then(|p| p.sender.user.as_ref())
+        .map(|u| u.value().as_str())
+        .unwrap_or_default();
+    Some(Event::Deleted {
+        deletion: reference(channel, event.origin.ts.value(), sender, None),
+        deleted: message_id(channel, deleted_ts),
+    })
 }
 
 fn reaction(

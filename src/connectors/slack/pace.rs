@@ -22,7 +22,8 @@ pub const PER_CHANNEL: Duration = Duration::from_secs(1);
 /// How long to keep retrying a call that fails for reasons other than a rate limit
 /// (the network, a 5xx) before giving up on it.
 const PATIENCE: Duration = Duration::from_secs(120);
-/// The wait after a 429 that names no `Retry-After`.
+/// The wait after a 429 that names no `Retry-After`, or `Retry-After: 0` (which would
+/// make a busy loop).
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Slack errors that say Slack itself failed: worth another try. Every other error
@@ -149,9 +150,12 @@ pub enum Retry {
 
 pub fn retry_after(error: &SlackClientError) -> Retry {
     match error {
-        SlackClientError::RateLimitError(limit) => {
-            Retry::RateLimited(limit.retry_after.unwrap_or(DEFAULT_RETRY_AFTER))
-        }
+        SlackClientError::RateLimitError(limit) => Retry::RateLimited(
+            limit
+                .retry_after
+                .filter(|after| !after.is_zero())
+                .unwrap_or(DEFAULT_RETRY_AFTER),
+        ),
         SlackClientError::ApiError(api) if api.code == "ratelimited" => {
             Retry::RateLimited(DEFAULT_RETRY_AFTER)
         }
@@ -204,6 +208,10 @@ mod tests {
         assert_eq!(
             retry_after(&rate_limited(3)),
             Retry::RateLimited(Duration::from_millis(3))
+        );
+        assert_eq!(
+            retry_after(&rate_limited(0)),
+            Retry::RateLimited(DEFAULT_RETRY_AFTER)
         );
         assert_eq!(retry_after(&api("not_in_channel")), Retry::Never);
         assert_eq!(retry_after(&api("msg_too_long")), Retry::Never);

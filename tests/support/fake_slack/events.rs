@@ -223,6 +223,30 @@ pub fn message_deleted(channel: &str, event_ts: &str, before: &Msg) -> Value {
     })
 }
 
+/// The `message_changed` Slack sends when a message with thread replies is deleted: the
+/// message becomes a placeholder by Slackbot, with no `edited`.
+pub fn tombstone(channel: &str, event_ts: &str, before: &Msg) -> Value {
+    json!({
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": true,
+        "channel": channel,
+        "channel_type": channel_type(channel),
+        "ts": event_ts,
+        "event_ts": event_ts,
+        "message": {
+            "type": "message",
+            "subtype": "tombstone",
+            "user": "USLACKBOT",
+            "text": "This message was deleted.",
+            "hidden": true,
+            "ts": before.ts,
+            "thread_ts": before.ts,
+        },
+        "previous_message": message_object(before),
+    })
+}
+
 /// `reaction_added` (`added`) or `reaction_removed` on a message.
 pub fn reaction(
     added: bool,

@@ -112,7 +112,9 @@ impl FakeSlack {
         methods::emit_in(&self.inner, &mut st, channel, event);
     }
 
-    /// Message `ts` is deleted (by its author or an admin): emits `message_deleted`.
+    /// Message `ts` is deleted (by its author or an admin): emits `message_deleted`, or, as
+    /// Slack does for a message with thread replies, a `message_changed` to a Slackbot
+    /// placeholder ("tombstone").
     pub async fn delete(&self, channel: &str, ts: &str) {
         let mut st = self.st();
         let event_ts = st.next_ts();
@@ -121,6 +123,10 @@ impl FakeSlack {
             .get_mut(channel)
             .unwrap_or_else(|| panic!("fake slack: no channel {channel}"));
         let parent = ch.parent_user(ch.messages.get(ts).and_then(|m| m.thread_ts.as_deref()));
+        let has_replies = ch
+            .messages
+            .iter()
+            .any(|(reply, m)| reply != ts && m.thread_ts.as_deref() == Some(ts));
         let m = ch
             .messages
             .get_mut(ts)
@@ -136,7 +142,11 @@ impl FakeSlack {
             thread_ts: m.thread_ts.as_deref().filter(|t| *t != ts),
             parent_user: parent.as_deref(),
         };
-        let event = events::message_deleted(channel, &event_ts, &view);
+        let event = if has_replies {
+            events::tombstone(channel, &event_ts, &view)
+        } else {
+            events::message_deleted(channel, &event_ts, &view)
+        };
         methods::emit_in(&self.inner, &mut st, channel, event);
     }
 

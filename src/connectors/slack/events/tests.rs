@@ -173,6 +173,24 @@ fn a_deletion_names_the_deleted_message() {
 }
 
 #[test]
+fn a_thread_root_deleted_with_its_replies_is_a_deletion() {
+    let tombstone = json!({"type": "message", "subtype": "message_changed", "hidden": true,
+        "channel": "C1", "ts": "1760000003.000000", "event_ts": "1760000003.000000",
+        "message": {"type": "message", "subtype": "tombstone", "user": "USLACKBOT",
+                    "text": "This message was deleted.", "hidden": true,
+                    "ts": "1760000000.000100", "thread_ts": "1760000000.000100",
+                    "reply_count": 1},
+        "previous_message": {"type": "message", "user": "U1", "text": "x",
+                             "ts": "1760000000.000100", "thread_ts": "1760000000.000100"}});
+    let Some(Event::Deleted { deletion, deleted }) = read(tombstone) else {
+        panic!("a tombstone is a deletion")
+    };
+    assert_eq!(deleted, "C1/1760000000.000100");
+    assert_eq!(deletion.event, "C1/1760000003.000000");
+    assert_eq!(deletion.sender, "U1");
+}
+
+#[test]
 fn a_reaction_loses_its_skin_tone_and_its_removal_has_the_same_id() {
     let added = json!({"type": "reaction_added", "user": "U1", "reaction": "+1::skin-tone-3",
         "item_user": "UBOT", "item": {"type": "message", "channel": "C1", "ts": "1760000000.000900"},
