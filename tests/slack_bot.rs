@@ -227,6 +227,20 @@ async fn reactions_on_a_warning_are_counted_as_feedback() {
 }
 
 #[tokio::test]
+async fn the_slash_command_in_an_off_channel_answers_only_that_the_bot_is_off() {
+    let setup = start(SlackSettings {
+        default_mode: "off",
+        ..SlackSettings::default()
+    })
+    .await;
+    let payload = setup.slack.slash(ANN, NEWS, "/context", "bulgaria").await;
+    let text = payload["text"].as_str().unwrap_or_default();
+    assert!(text.contains("switched off"), "{payload}");
+    assert!(!text.contains("Mitov"), "{payload}");
+    setup.finish().await;
+}
+
+#[tokio::test]
 async fn warn_private_shows_the_warning_to_the_author_only() {
     let setup = start(SlackSettings {
         default_mode: "warn-private",

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use copydesk_core::admin::RoomMode;
-use copydesk_core::{Action, Caller, MessageReport, Outcome};
+use copydesk_core::reply::Inline;
+use copydesk_core::{Action, Caller, MessageReport, Outcome, Reply};
 use slack_morphism::prelude::*;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::Instrument as _;
@@ -161,8 +162,8 @@ async fn on_message(
     let caller = Caller { is_editor };
     let started = Instant::now();
     let action = match &command {
-        Some(line) => desk.command_as(line, super::today(), caller),
-        None => desk.handle_as(&text, super::today(), caller),
+        Some(line) => desk.command_as(line, crate::operations::today(), caller),
+        None => desk.handle_as(&text, crate::operations::today(), caller),
     };
     let result = match action {
         Action::Admin { command, request } => bot
@@ -226,7 +227,7 @@ async fn on_edit(
         Some(remembered) => remembered,
         None => with_thread(bot, original).await,
     };
-    let report = match desk.handle(text, super::today()) {
+    let report = match desk.handle(text, crate::operations::today()) {
         Outcome::Checked { report, .. } => report,
         Outcome::Answer { .. } | Outcome::Ignored => MessageReport::default(),
     };
@@ -260,6 +261,11 @@ async fn with_thread(bot: &SlackBot, mut message: MessageRef) -> MessageRef {
 
 /// The slash-command answer for `event` (`/context …`), counted like any answer.
 pub fn slash_command(bot: &SlackBot, event: &SlackCommandEvent) -> SlackCommandEventResponse {
+    if bot.policy(event.channel_id.value()).mode == RoomMode::Off {
+        return super::socket::ephemeral(&Reply::new().paragraph(vec![Inline::text(
+            "copydesk is switched off in this channel; an editor can switch it on with `!mode`.",
+        )]));
+    }
     let desk = bot.desk();
     let (command, reply) =
         super::socket::answer_command(&desk, event, bot.is_editor(event.user_id.value()));

@@ -38,7 +38,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use copydesk_core::Desk;
-use jiff::civil::Date;
 use tokio::sync::mpsc;
 
 use crate::config::{Config, SlackConfig};
@@ -99,11 +98,6 @@ impl SlackBot {
     fn policy(&self, channel: &str) -> Policy {
         self.lifecycle.policy(channel, self.config.mode(channel))
     }
-}
-
-/// The date staleness is judged against.
-fn today() -> Date {
-    jiff::Zoned::now().date()
 }
 
 /// Runs the Slack bot until SIGINT or SIGTERM. Returns an error only for what retrying

@@ -144,6 +144,7 @@ fn on_error(
         "a Socket Mode frame could not be handled: {}",
         without_body(error.as_ref())
     );
+    tracing::debug!("the frame's error in full: {error}");
     hyper::StatusCode::OK
 }
 
@@ -151,8 +152,14 @@ fn on_error(
 fn without_body(error: &(dyn std::error::Error + 'static)) -> String {
     use slack_morphism::errors::SlackClientError;
     match error.downcast_ref::<SlackClientError>() {
+        // serde's message may quote a value from the frame, so only its kind is kept.
         Some(SlackClientError::ProtocolError(protocol)) => {
-            format!("Slack JSON protocol error: {}", protocol.json_error)
+            format!(
+                "Slack JSON protocol error ({:?}) at line {} column {}",
+                protocol.json_error.classify(),
+                protocol.json_error.line(),
+                protocol.json_error.column()
+            )
         }
         _ => error.to_string(),
     }
@@ -187,7 +194,7 @@ pub fn answer_command(
         .map(super::events::plain_text)
         .unwrap_or_default();
     let line = format!("{name} {args}");
-    let today = jiff::Zoned::now().date();
+    let today = crate::operations::today();
     match desk.command_as(line.trim(), today, Caller { is_editor }) {
         Action::Outcome(Outcome::Answer { command, reply }) => (Some(command), reply),
         Action::Admin { command, .. } => (
