@@ -341,16 +341,16 @@ async fn a_restarted_bot_answers_nothing_twice() {
 #[tokio::test]
 async fn a_429_storm_delays_but_loses_nothing() {
     let setup = start(SlackSettings::default()).await;
-    setup.slack.rate_limit("chat.postMessage", 10, 1);
+    setup.slack.rate_limit("chat.postMessage", 20, 1);
     let mut posted = Vec::new();
-    for n in 0..12 {
+    for n in 0..50 {
         let text = format!("{ALLEGATION} ({n})");
         posted.push(setup.slack.post(ANN, NEWS, &text, None).await);
     }
     setup
         .slack
         .wait_until(
-            Duration::from_secs(90),
+            Duration::from_secs(240),
             "a warning for every message",
             |_| {
                 posted
@@ -373,7 +373,7 @@ async fn a_429_storm_delays_but_loses_nothing() {
             .iter()
             .filter(|o| o.as_str() == "ratelimited")
             .count()
-            == 10
+            == 20
     );
     setup.finish().await;
 }
