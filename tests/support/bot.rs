@@ -11,15 +11,18 @@
 //! ```
 #![allow(dead_code)]
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::{EventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 
 use crate::support::{Homeserver, REPLY_TIMEOUT, ReceivedMessage, TestClient};
+
+#[path = "bot_process.rs"]
+mod bot_process;
+pub use bot_process::BotProcess;
+use bot_process::read_log;
 
 /// The environment variable the test configs name for the bot's password.
 const PASSWORD_ENV: &str = "COPYDESK_TEST_BOT_PASSWORD";
@@ -150,96 +153,20 @@ impl BotAccount {
 
     /// Starts `binary` (a copydesk build) on the config written by [`configure`].
     pub fn start_binary(&self, binary: &Path) -> BotProcess {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("opening the bot's log");
-        let child = Command::new(binary)
-            .arg("run")
-            .arg("--config")
-            .arg(self.config_path())
-            .env(PASSWORD_ENV, &self.password)
-            .env(PASSPHRASE_ENV, "test store passphrase")
-            .env(
-                "RUST_LOG",
-                std::env::var("COPYDESK_TEST_BOT_LOG")
-                    .unwrap_or_else(|_| "warn,copydesk=debug".to_owned()),
-            )
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("cloning the log handle"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        BotProcess {
-            child,
-            log_path: self.log_path(),
-        }
+        BotProcess::spawn(
+            binary,
+            &self.config_path(),
+            self.log_path(),
+            &[
+                (PASSWORD_ENV, &self.password),
+                (PASSPHRASE_ENV, "test store passphrase"),
+            ],
+        )
     }
 
     /// The bot's log so far.
     pub fn log(&self) -> String {
         read_log(&self.log_path())
-    }
-}
-
-fn read_log(path: &Path) -> String {
-    let mut text = String::new();
-    if let Ok(mut file) = std::fs::File::open(path) {
-        let _ = file.read_to_string(&mut text);
-    }
-    text
-}
-
-/// A running bot. Dropping it kills the process (and prints its log if the test failed).
-pub struct BotProcess {
-    child: Child,
-    log_path: PathBuf,
-}
-
-impl BotProcess {
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Whether the process is still running.
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// SIGTERM, then waits (up to 30 s) for the exit.
-    pub async fn stop(&mut self) -> ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("the bot did not stop within 30 s of SIGTERM");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    pub fn log(&self) -> String {
-        read_log(&self.log_path)
-    }
-}
-
-impl Drop for BotProcess {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if std::thread::panicking() {
-            eprintln!("--- bot log ({}):\n{}", self.log_path.display(), self.log());
-        }
     }
 }
 

@@ -13,10 +13,12 @@
 //! ```
 #![allow(dead_code)]
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::Duration;
+
+#[path = "bot_process.rs"]
+mod bot_process;
+pub use bot_process::BotProcess as SlackBotProcess;
+use bot_process::read_log;
 
 const APP_TOKEN_ENV: &str = "COPYDESK_TEST_SLACK_APP_TOKEN";
 const BOT_TOKEN_ENV: &str = "COPYDESK_TEST_SLACK_BOT_TOKEN";
@@ -123,90 +125,19 @@ impl SlackBotDir {
 
     /// Starts the built binary on the config.
     pub fn start(&self) -> SlackBotProcess {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("opening the bot's log");
-        let child = Command::new(env!("CARGO_BIN_EXE_copydesk"))
-            .arg("run")
-            .arg("--config")
-            .arg(self.config_path())
-            .env(APP_TOKEN_ENV, &self.app_token)
-            .env(BOT_TOKEN_ENV, &self.bot_token)
-            .env(MATRIX_PASSWORD_ENV, "unused")
-            .env(
-                "RUST_LOG",
-                std::env::var("COPYDESK_TEST_BOT_LOG")
-                    .unwrap_or_else(|_| "warn,copydesk=debug".to_owned()),
-            )
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("cloning the log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("starting copydesk");
-        SlackBotProcess {
-            child,
-            log_path: self.log_path(),
-        }
+        SlackBotProcess::spawn(
+            Path::new(env!("CARGO_BIN_EXE_copydesk")),
+            &self.config_path(),
+            self.log_path(),
+            &[
+                (APP_TOKEN_ENV, &self.app_token),
+                (BOT_TOKEN_ENV, &self.bot_token),
+                (MATRIX_PASSWORD_ENV, "unused"),
+            ],
+        )
     }
 
     pub fn log(&self) -> String {
         read_log(&self.log_path())
-    }
-}
-
-fn read_log(path: &Path) -> String {
-    let mut text = String::new();
-    if let Ok(mut file) = std::fs::File::open(path) {
-        let _ = file.read_to_string(&mut text);
-    }
-    text
-}
-
-/// A running bot. Dropping it kills the process (and prints its log if the test failed).
-pub struct SlackBotProcess {
-    child: Child,
-    log_path: PathBuf,
-}
-
-impl SlackBotProcess {
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// SIGTERM, then waits (up to 30 s) for the exit.
-    pub async fn stop(&mut self) -> ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("the bot did not stop within 30 s of SIGTERM");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    pub fn log(&self) -> String {
-        read_log(&self.log_path)
-    }
-}
-
-impl Drop for SlackBotProcess {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if std::thread::panicking() {
-            eprintln!("--- bot log ({}):\n{}", self.log_path.display(), self.log());
-        }
     }
 }

@@ -1,0 +1,101 @@
+//! The bot as a child process, for the Matrix and the Slack test harnesses alike: started
+//! on a config with its log in a file, stopped with SIGTERM, killed when dropped (printing
+//! its log when a test failed).
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+/// A file's text, or nothing when it cannot be read yet.
+pub fn read_log(path: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = std::fs::File::open(path) {
+        let _ = file.read_to_string(&mut text);
+    }
+    text
+}
+
+/// A running bot. Dropping it kills the process (and prints its log if the test failed).
+pub struct BotProcess {
+    child: Child,
+    log_path: PathBuf,
+}
+
+impl BotProcess {
+    /// Runs `binary run --config config`, appending its output to `log_path`, with
+    /// `secrets` in its environment and `COPYDESK_TEST_BOT_LOG` (default
+    /// `warn,copydesk=debug`) as its `RUST_LOG`.
+    pub fn spawn(
+        binary: &Path,
+        config: &Path,
+        log_path: PathBuf,
+        secrets: &[(&str, &str)],
+    ) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("opening the bot's log");
+        let child = Command::new(binary)
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .envs(secrets.iter().copied())
+            .env(
+                "RUST_LOG",
+                std::env::var("COPYDESK_TEST_BOT_LOG")
+                    .unwrap_or_else(|_| "warn,copydesk=debug".to_owned()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("cloning the log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+        BotProcess { child, log_path }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGTERM, then waits (up to 30 s) for the exit.
+    pub async fn stop(&mut self) -> ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the bot did not stop within 30 s of SIGTERM");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        read_log(&self.log_path)
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- bot log ({}):\n{}", self.log_path.display(), self.log());
+        }
+    }
+}
