@@ -100,6 +100,36 @@ impl SlackBot {
     }
 }
 
+/// How long to wait between `auth.test` calls at start while Slack cannot be reached.
+const UNREACHABLE_RETRY: Duration = Duration::from_secs(10);
+
+/// `auth.test` at start, until Slack answers: a Slack or network outage at boot delays
+/// the bot (and must not stop a Matrix connector running beside it); only an answer that
+/// refuses the token stops it.
+async fn who_am_i(api: &api::Api) -> anyhow::Result<api::Identity> {
+    let mut warned = false;
+    loop {
+        match api.auth_test().await {
+            Ok(identity) => {
+                if warned {
+                    tracing::info!("Slack answers again");
+                }
+                return Ok(identity);
+            }
+            Err(error) if pace::api_code(&error).is_some() => {
+                return Err(error.context("auth.test with the bot token"));
+            }
+            Err(error) => {
+                if !warned {
+                    tracing::warn!("Slack cannot be reached at start; retrying: {error:#}");
+                    warned = true;
+                }
+                tokio::time::sleep(UNREACHABLE_RETRY).await;
+            }
+        }
+    }
+}
+
 /// Runs the Slack bot until SIGINT or SIGTERM. Returns an error only for what retrying
 /// cannot fix (a token Slack refuses, a data_dir that cannot be used).
 pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> anyhow::Result<()> {
@@ -130,7 +160,7 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
     let client = api::client(&slack.api_url)?;
     let api = api::Api::new(client.clone(), &bot_token);
     let identity = tokio::select! {
-        identity = api.auth_test() => identity.context("auth.test with the bot token")?,
+        identity = who_am_i(&api) => identity?,
         () = shutdown.requested() => return Ok(()),
     };
     let bot = Arc::new(SlackBot {
