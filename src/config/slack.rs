@@ -1,8 +1,5 @@
 //! `[slack]` validated: tokens from the environment or files, Slack ids, channel modes.
 
-use std::collections::BTreeMap;
-
-use copydesk_core::admin::RoomMode;
 use toml::Spanned;
 
 use super::raw::RawSlack;
@@ -86,33 +83,13 @@ impl Validator<'_> {
             .and_then(|d| self.duration(d, false))
             .unwrap_or(DEFAULT_EDITOR_GROUPS_REFRESH);
         let editors_channel = raw.editors_channel.and_then(|c| self.slack_id(c, &CHANNEL));
-        let mut editors_mode_spans = Vec::new();
-        let default_mode = match raw.default_mode {
-            None => RoomMode::Commands,
-            Some(m) => {
-                if *m.get_ref() == RoomMode::Editors {
-                    editors_mode_spans.push(m.span());
-                }
-                m.into_inner()
-            }
-        };
-        let mut modes = BTreeMap::new();
-        for (channel, mode) in raw.mode {
-            if *mode.get_ref() == RoomMode::Editors {
-                editors_mode_spans.push(mode.span());
-            }
-            if let Some(channel) = self.slack_id(channel, &CHANNEL) {
-                modes.insert(channel, mode.into_inner());
-            }
-        }
-        if editors_channel.is_none() {
-            for span in editors_mode_spans {
-                self.problem(
-                    span,
-                    "mode \"editors\" sends warnings to slack.editors_channel, which is not set",
-                );
-            }
-        }
+        let (default_mode, modes) = self.modes(
+            raw.default_mode,
+            raw.mode,
+            |v, channel| v.slack_id(channel, &CHANNEL),
+            "slack.editors_channel",
+            editors_channel.is_some(),
+        );
         Some(SlackConfig {
             app_token: app_token?,
             bot_token: bot_token?,

@@ -355,33 +355,13 @@ impl Validator<'_> {
             .into_iter()
             .filter_map(|u| self.user_id(u))
             .collect();
-        let mut modes = BTreeMap::new();
-        let mut editors_mode_spans = Vec::new();
-        let default_mode = match raw.default_mode {
-            None => RoomMode::Commands,
-            Some(m) => {
-                if *m.get_ref() == RoomMode::Editors {
-                    editors_mode_spans.push(m.span());
-                }
-                m.into_inner()
-            }
-        };
-        for (room, mode) in raw.mode {
-            if *mode.get_ref() == RoomMode::Editors {
-                editors_mode_spans.push(mode.span());
-            }
-            if let Some(room) = self.room_id(room) {
-                modes.insert(room, mode.into_inner());
-            }
-        }
-        if editors_room.is_none() {
-            for span in editors_mode_spans {
-                self.problem(
-                    span,
-                    "mode \"editors\" sends warnings to rooms.editors_room, which is not set",
-                );
-            }
-        }
+        let (default_mode, modes) = self.modes(
+            raw.default_mode,
+            raw.mode,
+            Self::room_id,
+            "rooms.editors_room",
+            editors_room.is_some(),
+        );
         Some(RoomsConfig {
             default_mode,
             editors_room,
@@ -420,6 +400,46 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+
+    /// A platform's default mode (`commands` when unset) and its per-room modes, each
+    /// room read by `room`. `editors` mode needs a place for the warnings, set by
+    /// `editors_key`: without it (`has_editors_place` false) every `editors` mode is a
+    /// problem.
+    pub(super) fn modes<Room: Ord>(
+        &mut self,
+        default_mode: Option<Spanned<RoomMode>>,
+        per_room: BTreeMap<Spanned<String>, Spanned<RoomMode>>,
+        mut room: impl FnMut(&mut Self, Spanned<String>) -> Option<Room>,
+        editors_key: &str,
+        has_editors_place: bool,
+    ) -> (RoomMode, BTreeMap<Room, RoomMode>) {
+        let mut editors_mode_spans = Vec::new();
+        let mut note = |mode: &Spanned<RoomMode>| {
+            if *mode.get_ref() == RoomMode::Editors {
+                editors_mode_spans.push(mode.span());
+            }
+        };
+        let default_mode = default_mode.map_or(RoomMode::Commands, |mode| {
+            note(&mode);
+            mode.into_inner()
+        });
+        let mut modes = BTreeMap::new();
+        for (key, mode) in per_room {
+            note(&mode);
+            if let Some(key) = room(self, key) {
+                modes.insert(key, mode.into_inner());
+            }
+        }
+        if !has_editors_place {
+            for span in editors_mode_spans {
+                self.problem(
+                    span,
+                    format!("mode \"editors\" sends warnings to {editors_key}, which is not set"),
+                );
+            }
+        }
+        (default_mode, modes)
     }
 
     fn room_id(&mut self, value: Spanned<String>) -> Option<OwnedRoomId> {
