@@ -1068,14 +1068,25 @@ async fn slack_morphisms_web_api_client_works_against_the_fake() {
             .collect::<Vec<_>>(),
         [root.as_str(), posted.ts.value()]
     );
-    let meta = thread.messages[1]
-        .content
-        .metadata
-        .as_ref()
-        .expect("the bot's own metadata");
+    assert!(
+        thread.messages[1].content.metadata.is_none(),
+        "metadata only with include_all_metadata, which slack-morphism's request lacks"
+    );
+    let with_metadata = get(
+        &slack,
+        "conversations.replies",
+        Some(BOT_TOKEN),
+        &[
+            ("channel", NEWS),
+            ("ts", posted.ts.value()),
+            ("include_all_metadata", "true"),
+        ],
+    )
+    .await
+    .json();
     assert_eq!(
-        meta.event_payload.as_ref().and_then(|p| p.get("about")),
-        Some(&format!("{NEWS}/{root}"))
+        with_metadata["messages"][1]["metadata"]["event_payload"]["about"],
+        format!("{NEWS}/{root}")
     );
     let first = session
         .conversations_replies(

@@ -311,6 +311,43 @@ async fn a_redelivered_event_is_answered_once() {
 }
 
 #[tokio::test]
+async fn a_post_whose_answer_was_lost_is_found_not_posted_again() {
+    let setup = start(SlackSettings {
+        default_mode: "editors",
+        editors_channel: Some(EDITORS),
+        ..SlackSettings::default()
+    })
+    .await;
+    // Slack posts both, but the bot hears a 503 each time and must retry.
+    setup.slack.lose_answers("chat.postMessage", 2);
+    let command = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &command).await;
+    setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup
+        .slack
+        .wait_until(WAIT, "the editors' notice", |s| {
+            !s.bot_messages(EDITORS).is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(setup.replies_to(NEWS, &command).len(), 1, "one answer");
+    assert_eq!(setup.slack.bot_messages(EDITORS).len(), 1, "one notice");
+    assert_eq!(
+        setup.slack.outcomes("chat.postMessage"),
+        ["ok, answer lost", "ok, answer lost"],
+        "no post sent again"
+    );
+    for method in ["conversations.replies", "conversations.history"] {
+        let looked = setup.slack.calls(method);
+        assert!(
+            looked.iter().any(|c| c["include_all_metadata"] == "true"),
+            "{method}: {looked:?}"
+        );
+    }
+    setup.finish().await;
+}
+
+#[tokio::test]
 async fn a_restarted_bot_answers_nothing_twice() {
     let mut setup = start(SlackSettings::default()).await;
     let warned = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;

@@ -9,6 +9,7 @@
 //! `http` base no system certificates are needed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use copydesk_core::reply::SlackMessage;
@@ -16,7 +17,13 @@ use hyper_rustls::ConfigBuilderExt as _;
 use serde_json::{Value, json};
 use slack_morphism::prelude::*;
 
-use super::pace::Pace;
+use super::pace::{CallResult, Pace, Retry, retry_after};
+
+/// The metadata `event_type` on everything the bot posts with `chat.postMessage`, with a
+/// key naming what the post is about: when Slack's answer to a post is lost (a timeout,
+/// a 5xx after Slack may have acted), the post is looked for by its key before it is sent
+/// again, so that a retry never posts twice.
+const POST_MARK: &str = "copydesk_post";
 
 pub type Client = SlackClient<SlackClientHyperHttpsConnector>;
 
@@ -116,13 +123,14 @@ impl Api {
         })
     }
 
-    /// `chat.postMessage`, in a thread when `thread_ts` is given. Returns the new
-    /// message's ts.
+    /// `chat.postMessage`, in a thread when `thread_ts` is given, marked with `key`
+    /// (unique to what the post is about). Returns the new message's ts.
     pub async fn post_message(
         &self,
         channel: &str,
         thread_ts: Option<&str>,
         rendered: &SlackMessage,
+        key: &str,
     ) -> anyhow::Result<String> {
         let mut body = json!({
             "channel": channel,
@@ -130,15 +138,82 @@ impl Api {
             "blocks": rendered.blocks,
             "unfurl_links": false,
             "unfurl_media": false,
+            "metadata": { "event_type": POST_MARK, "event_payload": { "key": key } },
         });
         if let Some(ts) = thread_ts {
             body["thread_ts"] = json!(ts);
         }
-        let answer = self.post_in(channel, "chat.postMessage", &body).await?;
+        // Set once an attempt failed in a way that may have posted all the same.
+        let maybe_posted = AtomicBool::new(false);
+        let answer = self
+            .pace
+            .in_channel(channel, "chat.postMessage", || async {
+                if maybe_posted.load(Ordering::Relaxed)
+                    && let Some(ts) = self.find_post(channel, thread_ts, key).await?
+                {
+                    tracing::info!(channel, ts, "an earlier attempt had posted; not again");
+                    return Ok(json!({ "ts": ts }));
+                }
+                let session = self.client.open_session(&self.token);
+                let result = session
+                    .http_session_api
+                    .http_post("chat.postMessage", &body, None)
+                    .await;
+                if let Err(error) = &result
+                    && retry_after(error) == Retry::Transient
+                {
+                    maybe_posted.store(true, Ordering::Relaxed);
+                }
+                result
+            })
+            .await?;
         answer["ts"]
             .as_str()
             .map(str::to_owned)
             .context("chat.postMessage gave no ts")
+    }
+
+    /// The ts of the bot's post marked `key` in the thread of `thread_ts`, or among the
+    /// channel's latest messages for a top-level post.
+    async fn find_post(
+        &self,
+        channel: &str,
+        thread_ts: Option<&str>,
+        key: &str,
+    ) -> CallResult<Option<String>> {
+        let session = self.client.open_session(&self.token);
+        let answer: Value = match thread_ts {
+            Some(ts) => {
+                let params = [
+                    ("channel", Some(channel)),
+                    ("ts", Some(ts)),
+                    ("include_all_metadata", Some("true")),
+                ];
+                session
+                    .http_session_api
+                    .http_get("conversations.replies", &params, None)
+                    .await?
+            }
+            None => {
+                let params = [
+                    ("channel", Some(channel)),
+                    ("limit", Some("50")),
+                    ("include_all_metadata", Some("true")),
+                ];
+                session
+                    .http_session_api
+                    .http_get("conversations.history", &params, None)
+                    .await?
+            }
+        };
+        let marked = |m: &&Value| {
+            m["metadata"]["event_type"] == POST_MARK && m["metadata"]["event_payload"]["key"] == key
+        };
+        Ok(answer["messages"]
+            .as_array()
+            .and_then(|messages| messages.iter().find(marked))
+            .and_then(|m| m["ts"].as_str())
+            .map(str::to_owned))
     }
 
     /// `chat.postEphemeral` to `user`, in a thread when `thread_ts` is given.

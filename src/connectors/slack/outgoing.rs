@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use copydesk_core::Reply;
 use copydesk_core::reply::Inline;
@@ -105,7 +106,11 @@ impl Slack {
                     Inline::text(":"),
                 ]);
                 full.blocks.extend(reply.blocks.iter().cloned());
-                let ts = self.api.post_message(&dm, None, &full.to_slack()).await?;
+                let key = format!("private {}", message.event);
+                let ts = self
+                    .api
+                    .post_message(&dm, None, &full.to_slack(), &key)
+                    .await?;
                 Ok(Sent {
                     event: message_id(&dm, &ts),
                     room: dm,
@@ -114,6 +119,22 @@ impl Slack {
             Err(error) => Err(error),
         }
     }
+}
+
+/// Where answers and warnings go: the message's thread (started at it when it is in
+/// none), so that Slack notifies the thread's author and the channel stays quiet.
+fn in_thread(message: &MessageRef) -> anyhow::Result<(&str, Option<&str>)> {
+    Ok((message.room.as_str(), Some(ts_of(message.thread_root())?.1)))
+}
+
+/// A key for a notice of its own (about no message): unique in this workspace.
+fn notice_key() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "notice {} {}",
+        jiff::Timestamp::now().as_millisecond(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The parts of an ephemeral message's id: channel, user, thread ts.
@@ -125,18 +146,15 @@ fn ephemeral(id: &str) -> Option<(&str, &str, Option<&str>)> {
 
 impl Connector for Slack {
     async fn send(&self, target: Target<'_>, reply: &Reply) -> anyhow::Result<Sent> {
-        let (channel, thread_ts) = match target {
-            // Answers and warnings go in the message's thread (started at it when it is
-            // in none): Slack notifies the thread's author, and the channel stays quiet.
-            Target::Answer(message) | Target::Warning(message) => {
-                (message.room.as_str(), Some(ts_of(message.thread_root())?.1))
-            }
+        let ((channel, thread_ts), key) = match target {
+            Target::Answer(message) => (in_thread(message)?, format!("answer {}", message.event)),
+            Target::Warning(message) => (in_thread(message)?, format!("warning {}", message.event)),
             Target::Private(message) => return self.private(message, reply).await,
-            Target::Room(channel) => (channel, None),
+            Target::Room(channel) => ((channel, None), notice_key()),
         };
         let ts = self
             .api
-            .post_message(channel, thread_ts, &reply.to_slack())
+            .post_message(channel, thread_ts, &reply.to_slack(), &key)
             .await?;
         Ok(Sent {
             room: channel.to_owned(),

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use slack_morphism::errors::SlackClientError;
+use slack_morphism::errors::{SlackClientError, SlackClientHttpProtocolError};
 use tokio::time::Instant;
 
 use crate::operations::lock;
@@ -22,6 +22,8 @@ pub const PER_CHANNEL: Duration = Duration::from_secs(1);
 /// How long to keep retrying a call that fails for reasons other than a rate limit
 /// (the network, a 5xx) before giving up on it.
 const PATIENCE: Duration = Duration::from_secs(120);
+/// How long one call may take before it counts as failed (and is retried like a 5xx).
+const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// The wait after a 429 that names no `Retry-After`, or `Retry-After: 0` (which would
 /// make a busy loop).
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -107,9 +109,12 @@ impl Pace {
             if let Some(wait) = wait {
                 tokio::time::sleep_until(wait).await;
             }
-            let error = match call().await {
-                Ok(value) => return Ok(value),
-                Err(error) => error,
+            let error = match tokio::time::timeout(CALL_TIMEOUT, call()).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(error)) => error,
+                Err(elapsed) => SlackClientError::HttpProtocolError(
+                    SlackClientHttpProtocolError::new().with_cause(Box::new(elapsed)),
+                ),
             };
             match retry_after(&error) {
                 Retry::RateLimited(after) => {

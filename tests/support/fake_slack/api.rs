@@ -135,6 +135,22 @@ fn api_call(
     };
     match result {
         Ok(mut value) => {
+            let lost = inner
+                .lock()
+                .lost_answers
+                .get_mut(method)
+                .filter(|left| **left > 0)
+                .map(|left| *left -= 1)
+                .is_some();
+            if lost {
+                record(inner, method, &args, "ok, answer lost");
+                return respond(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "text/plain",
+                    "upstream timed out".into(),
+                    None,
+                );
+            }
             value["ok"] = json!(true);
             record(inner, method, &args, "ok");
             json_resp(StatusCode::OK, &value, None)

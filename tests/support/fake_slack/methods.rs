@@ -21,6 +21,7 @@ pub fn call(inner: &Arc<Inner>, st: &mut State, method: &str, args: &Args) -> Re
         "chat.getPermalink" => permalink(inner, st, args),
         "conversations.open" => open(st, args),
         "conversations.replies" => replies(st, args),
+        "conversations.history" => history(st, args),
         "conversations.info" => info(st, args),
         "users.info" => user_info(st, args),
         "usergroups.users.list" => usergroup(st, args),
@@ -93,12 +94,13 @@ fn msg_view<'a>(m: &'a Msg, parent_user: Option<&'a str>) -> events::Msg<'a> {
     }
 }
 
-/// The JSON of a stored message, as in API responses and history.
-pub fn message_json(st: &State, channel: &str, m: &Msg) -> Value {
+/// The JSON of a stored message, as in API responses and history; its metadata only
+/// with `with_metadata` (Slack's `include_all_metadata`).
+pub fn message_json(st: &State, channel: &str, m: &Msg, with_metadata: bool) -> Value {
     let ch = &st.channels[channel];
     let parent = ch.parent_user(m.thread_ts.as_deref());
     let mut o = events::message_object(&msg_view(m, parent.as_deref()));
-    if !m.metadata.is_null() {
+    if with_metadata && !m.metadata.is_null() {
         o["metadata"] = m.metadata.clone();
     }
     if m.is_top_level() {
@@ -167,7 +169,7 @@ fn post_message(inner: &Arc<Inner>, st: &mut State, args: &Args) -> Result<Value
     let m = &ch.messages[&ts];
     let parent = ch.parent_user(m.thread_ts.as_deref());
     let event = events::message(&channel, &msg_view(m, parent.as_deref()));
-    let message = message_json(st, &channel, &st.channels[&channel].messages[&ts]);
+    let message = message_json(st, &channel, &st.channels[&channel].messages[&ts], true);
     emit_in(inner, st, &channel, event);
     Ok(json!({"channel": channel, "ts": ts, "message": message}))
 }
@@ -364,7 +366,20 @@ fn replies(st: &mut State, args: &Args) -> Result<Value, Fail> {
     if thread.is_empty() {
         return Err(Fail::Error("thread_not_found"));
     }
-    let limit = match string(args, "limit")? {
+    let limit = limit(args)?;
+    let with_metadata = include_all_metadata(args)?;
+    let has_more = thread.len() > limit;
+    let messages: Vec<Value> = thread
+        .iter()
+        .take(limit)
+        .map(|m| message_json(st, channel, m, with_metadata))
+        .collect();
+    Ok(json!({"messages": messages, "has_more": has_more}))
+}
+
+/// `limit`, 1 to 1000 (Slack clamps; default 1000 for replies, 100 for history).
+fn limit(args: &Args) -> Result<usize, Fail> {
+    Ok(match string(args, "limit")? {
         Some(l) => l
             .parse::<usize>()
             .map_err(|_| Fail::Error("invalid_limit"))?
@@ -373,12 +388,45 @@ fn replies(st: &mut State, args: &Args) -> Result<Value, Fail> {
             Some(l) => l.clamp(1, 1000) as usize,
             None => 1000,
         },
-    };
-    let has_more = thread.len() > limit;
-    let messages: Vec<Value> = thread
+    })
+}
+
+fn include_all_metadata(args: &Args) -> Result<bool, Fail> {
+    Ok(matches!(
+        string(args, "include_all_metadata")?,
+        Some("true" | "1")
+    ))
+}
+
+/// conversations.history: the channel's top-level messages, newest first, those at or
+/// after `oldest` if given.
+fn history(st: &mut State, args: &Args) -> Result<Value, Fail> {
+    let channel = channel_arg(st, args, "channel")?;
+    if !st.channels[channel].bot_is_member() {
+        return Err(Fail::Error("not_in_channel"));
+    }
+    let oldest = string(args, "oldest")?.unwrap_or("0");
+    let oldest = oldest.parse::<f64>().map_err(|_| {
+        Fail::Violation(
+            "invalid_arguments",
+            format!("conversations.history: oldest {oldest}"),
+        )
+    })?;
+    let limit = limit(args)?.min(999);
+    let with_metadata = include_all_metadata(args)?;
+    let ch = &st.channels[channel];
+    let mut top: Vec<&Msg> = ch
+        .messages
+        .values()
+        .filter(|m| m.is_top_level() && !m.deleted)
+        .filter(|m| m.ts.parse::<f64>().is_ok_and(|ts| ts >= oldest))
+        .collect();
+    top.sort_by(|a, b| b.ts.cmp(&a.ts));
+    let has_more = top.len() > limit;
+    let messages: Vec<Value> = top
         .iter()
         .take(limit)
-        .map(|m| message_json(st, channel, m))
+        .map(|m| message_json(st, channel, m, with_metadata))
         .collect();
     Ok(json!({"messages": messages, "has_more": has_more}))
 }

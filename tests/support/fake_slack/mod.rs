@@ -374,6 +374,12 @@ impl FakeSlack {
             .insert(method.to_string(), (times, retry_after_secs));
     }
 
+    /// The next `n` successful calls of `method` take effect, but their answer is lost:
+    /// the caller gets a 503, as from a gateway whose wait for Slack ran out.
+    pub fn lose_answers(&self, method: &str, n: usize) {
+        self.st().lost_answers.insert(method.to_string(), n);
+    }
+
     /// The next `n` apps.connections.open calls fail with `internal_error`.
     pub fn fail_connections_open(&self, n: usize) {
         self.st().fail_connections_open = n;

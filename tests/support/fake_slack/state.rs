@@ -146,6 +146,8 @@ pub struct State {
     pub responses: Vec<Value>,
     /// method → (429s left to answer, Retry-After seconds)
     pub scripts: HashMap<String, (usize, u64)>,
+    /// method → successful calls left whose answer is lost (a 503 instead)
+    pub lost_answers: HashMap<String, usize>,
     /// rate-limit key (`method` or `method#channel`) → no call before this
     pub not_before: HashMap<String, Instant>,
     /// chat.postMessage per channel: (tokens, last refill)
@@ -193,6 +195,7 @@ impl State {
             response_urls: HashMap::new(),
             responses: Vec::new(),
             scripts: HashMap::new(),
+            lost_answers: HashMap::new(),
             not_before: HashMap::new(),
             buckets: HashMap::new(),
             windows: HashMap::new(),

@@ -48,6 +48,7 @@ pub fn spec(method: &str) -> Option<Spec> {
         | "users.info"
         | "chat.getPermalink"
         | "conversations.replies"
+        | "conversations.history"
         | "conversations.info"
         | "usergroups.users.list" => (Token::Bot, false),
         "apps.connections.open" => (Token::App, true),
