@@ -123,10 +123,18 @@ impl SlackBotDir {
         std::fs::write(self.config_path(), text).expect("writing the config");
     }
 
-    /// Starts the built binary on the config.
+    /// Starts the test build of the bot on the config.
     pub fn start(&self) -> SlackBotProcess {
+        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
+            panic!("the copydesk binary is only known to integration tests; use start_binary")
+        };
+        self.start_binary(Path::new(binary))
+    }
+
+    /// Starts `binary` (a copydesk build) on the config.
+    pub fn start_binary(&self, binary: &Path) -> SlackBotProcess {
         SlackBotProcess::spawn(
-            Path::new(env!("CARGO_BIN_EXE_copydesk")),
+            binary,
             &self.config_path(),
             self.log_path(),
             &[

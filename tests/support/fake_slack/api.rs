@@ -60,6 +60,12 @@ fn json_resp(status: StatusCode, body: &Value, retry_after: Option<u64>) -> Resp
 }
 
 async fn handle(inner: Arc<Inner>, req: Request<Incoming>) -> Resp {
+    let resp = route(&inner, req).await;
+    inner.call_answered();
+    resp
+}
+
+async fn route(inner: &Arc<Inner>, req: Request<Incoming>) -> Resp {
     let (parts, body) = req.into_parts();
     let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
         return respond(
@@ -71,10 +77,10 @@ async fn handle(inner: Arc<Inner>, req: Request<Incoming>) -> Resp {
     };
     let path = parts.uri.path().to_string();
     if let Some(method) = path.strip_prefix("/api/") {
-        return api_call(&inner, method, &parts, &body);
+        return api_call(inner, method, &parts, &body);
     }
     if path.starts_with("/commands/") {
-        return response_url(&inner, &path, &parts, &body);
+        return response_url(inner, &path, &parts, &body);
     }
     if path.starts_with("/archives/") || path == "/" {
         return respond(

@@ -102,6 +102,9 @@ pub struct Inner {
     state: Mutex<State>,
     pub api_addr: SocketAddr,
     pub ws_addr: SocketAddr,
+    /// Counts answered Web API calls, so a waiter wakes when one may have changed
+    /// the workspace instead of polling.
+    calls_answered: tokio::sync::watch::Sender<u64>,
 }
 
 impl Inner {
@@ -109,6 +112,10 @@ impl Inner {
     /// the rest of the test.
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn call_answered(&self) {
+        self.calls_answered.send_modify(|n| *n += 1);
     }
 }
 
@@ -143,6 +150,7 @@ impl FakeSlack {
             state: Mutex::new(State::new(ack_timeout)),
             api_addr: api.local_addr().expect("an address"),
             ws_addr: ws.local_addr().expect("an address"),
+            calls_answered: tokio::sync::watch::Sender::new(0),
         });
         let tasks = vec![
             tokio::spawn(api::serve(api, inner.clone())),
@@ -226,8 +234,8 @@ impl FakeSlack {
         self.st().responses.clone()
     }
 
-    /// Waits until `check` holds, polling every 10 ms; panics with `what` (and
-    /// the violations so far) after `timeout`.
+    /// Waits until `check` holds, looking again after every Web API call and at least
+    /// every 10 ms; panics with `what` (and the violations so far) after `timeout`.
     pub async fn wait_until(
         &self,
         timeout: Duration,
@@ -245,14 +253,16 @@ impl FakeSlack {
     /// Like `wait_until`, but returns whether `check` came to hold.
     pub async fn poll_until(&self, timeout: Duration, check: impl Fn(&FakeSlack) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
+        let mut calls = self.inner.calls_answered.subscribe();
         loop {
+            calls.mark_unchanged();
             if check(self) {
                 return true;
             }
             if Instant::now() >= deadline {
                 return false;
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            let _ = tokio::time::timeout(Duration::from_millis(10), calls.changed()).await;
         }
     }
 
