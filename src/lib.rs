@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod connectors;
+pub mod failpoint;
 pub mod lifecycle;
 pub mod loading;
 pub mod logging;

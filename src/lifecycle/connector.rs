@@ -6,6 +6,7 @@
 use copydesk_core::Reply;
 
 use super::MessageRef;
+use super::memory::Once;
 
 /// Where a reply goes.
 #[derive(Debug, Clone, Copy)]
@@ -33,19 +34,35 @@ pub struct Sent {
 
 /// A chat platform, as the lifecycle uses it. Every method retries what is worth
 /// retrying and returns an error only once it gives up.
+///
+/// Every action carries its [`Once`]: an id that is the same on every attempt, also after
+/// a restart. A connector must make a repeat of an action that already reached the
+/// platform change nothing (Matrix: the id is the transaction id; Slack: posts carry it as
+/// a mark and are looked for before a repeat, `once.again`).
 pub trait Connector: Sync {
     /// Posts `reply` at `target`.
     fn send(
         &self,
         target: Target<'_>,
         reply: &Reply,
+        once: &Once,
     ) -> impl Future<Output = anyhow::Result<Sent>> + Send;
 
     /// Replaces the text of something the bot posted.
-    fn edit(&self, sent: &Sent, reply: &Reply) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn edit(
+        &self,
+        sent: &Sent,
+        reply: &Reply,
+        once: &Once,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Deletes something the bot posted, saying why where the platform shows it.
-    fn delete(&self, sent: &Sent, reason: &str) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn delete(
+        &self,
+        sent: &Sent,
+        reason: &str,
+        once: &Once,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// A link to `message` that the editors can follow.
     fn permalink(&self, message: &MessageRef) -> impl Future<Output = String> + Send;

@@ -1,10 +1,13 @@
 //! The lifecycle carried out: the decisions of `decide` applied through a `Connector`,
 //! remembered in the `Memory`, counted and audited through `Operations`.
 //!
-//! Every step that acts on an event first records it as handled (one write of the memory),
-//! then acts: across restarts an event is answered or warned about at most once. A warning
-//! posted is remembered in the same file with its rules (a second write, once the
-//! platform has given it an id). Locks are never held across an `await`.
+//! Every step that acts on an event first records that it begins, with the id of its
+//! action (one write of the memory), then acts through the connector with that id, then
+//! records the event as handled (a second write, with the warning it posted). An event
+//! begun and not finished when the bot stopped is handled again at the next start with
+//! the same action id, which the platform recognises (Matrix: the transaction id; Slack:
+//! the post's mark), so across crashes an event is answered or warned about exactly once.
+//! Locks are never held across an `await`.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
@@ -21,7 +24,8 @@ use super::decide::{
     self, DeleteDecision, EditDecision, Place, PlannedWarning, Policy, ReactionDecision,
     WarningDecision,
 };
-use super::memory::{Memory, WarningRecord};
+use super::memory::{Memory, Once, WarningRecord};
+use crate::failpoint;
 use crate::operations::{Operations, Origin, PostedWarning, lock, today};
 
 /// Why a warning is taken back, as the platform and the audit log show it.
@@ -95,11 +99,59 @@ impl Lifecycle {
         })
     }
 
-    /// Records, durably, that the bot handles `event`, before it acts on it.
-    pub fn handling(&self, event: &str) -> anyhow::Result<()> {
+    /// Records, durably, that the bot begins acting on `event` (in `room`), before it
+    /// acts: the id of the action, new or the one of an attempt cut short by a stop.
+    pub fn begin(&self, room: &str, event: &str) -> anyhow::Result<Once> {
+        let once = {
+            let mut memory = self.memory();
+            let once = memory.begin(room, event);
+            memory.save()?;
+            once
+        };
+        if once.again {
+            tracing::info!(event, action = %once.id, "acting again on an event begun before a stop");
+        }
+        failpoint::hit("begun");
+        Ok(once)
+    }
+
+    /// Records, durably, that the bot is done with `event`, whether its action went
+    /// through or failed for good (so it is not tried again at every start).
+    fn finish(&self, event: &str) -> anyhow::Result<()> {
         let mut memory = self.memory();
-        memory.record_handled(event);
+        memory.finish(event);
         memory.save()
+    }
+
+    /// Notes that `event` in `room` was received (in memory; saved by [`Self::synced`]).
+    pub fn received(&self, room: &str, event: &str) {
+        tracing::debug!(room, event, "received");
+        self.memory().receive(room, event);
+    }
+
+    /// Done with a received event that needed no action (in memory: redoing nothing
+    /// after a crash is harmless).
+    pub fn settled(&self, event: &str) {
+        self.memory().settle(event);
+    }
+
+    /// Where to resume the platform's event stream, if known.
+    pub fn resume(&self) -> Option<String> {
+        self.memory().resume().map(str::to_owned)
+    }
+
+    /// Every event up to `position` was received: saved, so a stop after this loses none.
+    pub fn synced(&self, position: &str) -> anyhow::Result<()> {
+        tracing::debug!(position, "synced");
+        let mut memory = self.memory();
+        memory.set_resume(position);
+        memory.save()
+    }
+
+    /// The events received or begun but not done with when the bot last stopped, as
+    /// (room, event): the connector delivers them again, and they are handled as if new.
+    pub fn unfinished(&self) -> Vec<(String, String)> {
+        self.memory().pending()
     }
 
     /// The settings of `room`: the mode an editor set with `!mode`, else `configured`,
@@ -119,8 +171,13 @@ impl Lifecycle {
         name: &'static str,
         reply: &Reply,
     ) -> anyhow::Result<Sent> {
-        self.handling(&command.event)?;
-        let sent = connector.send(Target::Answer(command), reply).await?;
+        let once = self.begin(&command.room, &command.event)?;
+        let sent = connector.send(Target::Answer(command), reply, &once).await;
+        if sent.is_ok() {
+            failpoint::hit("acted");
+        }
+        self.finish(&command.event)?;
+        let sent = sent?;
         self.ops.answered(name);
         Ok(sent)
     }
@@ -133,12 +190,19 @@ impl Lifecycle {
         name: &'static str,
         request: AdminRequest,
     ) -> anyhow::Result<Option<RoomMode>> {
-        self.handling(&command.event)?;
+        let once = self.begin(&command.room, &command.event)?;
         let done = self
             .ops
             .admin(origin(command), request, |period| self.votes(period))
             .await;
-        connector.send(Target::Answer(command), &done.reply).await?;
+        let sent = connector
+            .send(Target::Answer(command), &done.reply, &once)
+            .await;
+        if sent.is_ok() {
+            failpoint::hit("acted");
+        }
+        self.finish(&command.event)?;
+        sent?;
         self.ops.answered(name);
         Ok(done.mode)
     }
@@ -161,14 +225,14 @@ impl Lifecycle {
     }
 
     /// Decides whether the checked message `about` gets a warning; when it does, records
-    /// the message as handled and returns the warning, for [`Lifecycle::post`].
+    /// that the bot begins on it and returns the warning, for [`Lifecycle::post`].
     pub fn plan(
         &self,
         report: MessageReport,
         text: &str,
         about: MessageRef,
         policy: Policy,
-    ) -> anyhow::Result<Option<PlannedWarning>> {
+    ) -> anyhow::Result<Option<ToPost>> {
         let decision = {
             let memory = self.memory();
             let demoted = lock(&self.demoted);
@@ -176,8 +240,8 @@ impl Lifecycle {
         };
         match decision {
             WarningDecision::Warn(planned) => {
-                self.handling(&planned.about.event)?;
-                Ok(Some(planned))
+                let once = self.begin(&planned.about.room, &planned.about.event)?;
+                Ok(Some(ToPost { planned, once }))
             }
             WarningDecision::Quiet(why) => {
                 tracing::debug!(?why, "no warning");
@@ -191,28 +255,31 @@ impl Lifecycle {
     pub async fn post(
         &self,
         connector: &impl Connector,
-        planned: PlannedWarning,
+        warning: ToPost,
         text: &str,
     ) -> anyhow::Result<()> {
-        let sent = match planned.place {
-            Place::Thread => {
-                connector
-                    .send(Target::Warning(&planned.about), &planned.reply)
-                    .await?
-            }
-            Place::Private => {
-                connector
-                    .send(Target::Private(&planned.about), &planned.reply)
-                    .await?
-            }
-            Place::EditorsRoom => {
-                let Some(editors) = &self.editors_room else {
-                    anyhow::bail!("the mode is editors but no editors' room is configured");
-                };
-                let reply = self.for_editors(connector, &planned).await;
-                connector.send(Target::Room(editors), &reply).await?
+        let handled = warning.planned.about.event.clone();
+        self.post_for(connector, warning, &handled, text).await
+    }
+
+    /// Posts a warning begun for the event `handled` (the warned message, or an edit
+    /// of it), then counts, audits and remembers it with the event done.
+    async fn post_for(
+        &self,
+        connector: &impl Connector,
+        warning: ToPost,
+        handled: &str,
+        text: &str,
+    ) -> anyhow::Result<()> {
+        let ToPost { planned, once } = warning;
+        let sent = match self.send_warning(connector, &planned, &once).await {
+            Ok(sent) => sent,
+            Err(error) => {
+                self.finish(handled)?;
+                return Err(error);
             }
         };
+        failpoint::hit("acted");
         tracing::info!(
             warning = %sent.event,
             posted_in = %sent.room,
@@ -228,7 +295,36 @@ impl Lifecycle {
         });
         let mut memory = self.memory();
         memory.add_warning(record(&planned, &sent));
+        memory.finish(handled);
         memory.save()
+    }
+
+    /// Sends a planned warning where its place says.
+    async fn send_warning(
+        &self,
+        connector: &impl Connector,
+        planned: &PlannedWarning,
+        once: &Once,
+    ) -> anyhow::Result<Sent> {
+        match planned.place {
+            Place::Thread => {
+                connector
+                    .send(Target::Warning(&planned.about), &planned.reply, once)
+                    .await
+            }
+            Place::Private => {
+                connector
+                    .send(Target::Private(&planned.about), &planned.reply, once)
+                    .await
+            }
+            Place::EditorsRoom => {
+                let Some(editors) = &self.editors_room else {
+                    anyhow::bail!("the mode is editors but no editors' room is configured");
+                };
+                let reply = self.for_editors(connector, planned).await;
+                connector.send(Target::Room(editors), &reply, once).await
+            }
+        }
     }
 
     /// The warning as the editors read it: who wrote what where, with a link, then the
@@ -268,16 +364,23 @@ impl Lifecycle {
             EditDecision::Quiet(_) => {}
             EditDecision::Stand => tracing::info!("the edited message still needs the warning"),
             EditDecision::Warn(planned) => {
-                self.handling(edit)?;
-                self.post(connector, planned, text).await?;
+                // The warning is about the original message; the edit is what is handled.
+                let once = self.begin(&planned.about.room, edit)?;
+                self.post_for(connector, ToPost { planned, once }, edit, text)
+                    .await?;
             }
             EditDecision::Update { existing, planned } => {
-                self.handling(edit)?;
+                let once = self.begin(&existing.room, edit)?;
                 let reply = match planned.place {
                     Place::Thread | Place::Private => planned.reply.clone(),
                     Place::EditorsRoom => self.for_editors(connector, &planned).await,
                 };
-                connector.edit(&posted(&existing), &reply).await?;
+                let edited = connector.edit(&posted(&existing), &reply, &once).await;
+                if let Err(error) = edited {
+                    self.finish(edit)?;
+                    return Err(error);
+                }
+                failpoint::hit("acted");
                 tracing::info!(warning = %existing.warning, "updated the warning");
                 let mut memory = self.memory();
                 memory.replace_warning(WarningRecord {
@@ -285,11 +388,11 @@ impl Lifecycle {
                     warning: existing.warning.clone(),
                     ..record(&planned, &posted(&existing))
                 });
+                memory.finish(edit);
                 memory.save()?;
             }
             EditDecision::Withdraw(existing) => {
-                self.handling(edit)?;
-                self.withdraw(connector, &existing, EDITED_TO_ATTRIBUTE)
+                self.withdraw(connector, edit, &existing, EDITED_TO_ATTRIBUTE)
                     .await?;
             }
         }
@@ -328,20 +431,28 @@ impl Lifecycle {
                 memory.save()
             }
             DeleteDecision::Withdraw(warning) => {
-                self.handling(&deletion.event)?;
-                self.withdraw(connector, &warning, ORIGINAL_DELETED).await
+                self.withdraw(connector, &deletion.event, &warning, ORIGINAL_DELETED)
+                    .await
             }
         }
     }
 
-    /// Deletes a warning the bot posted and remembers that it is withdrawn.
+    /// Deletes a warning the bot posted because of `cause` (an edit or a deletion), and
+    /// remembers that it is withdrawn.
     async fn withdraw(
         &self,
         connector: &impl Connector,
+        cause: &str,
         warning: &WarningRecord,
         why: &str,
     ) -> anyhow::Result<()> {
-        connector.delete(&posted(warning), why).await?;
+        let once = self.begin(&warning.room, cause)?;
+        let deleted = connector.delete(&posted(warning), why, &once).await;
+        if let Err(error) = deleted {
+            self.finish(cause)?;
+            return Err(error);
+        }
+        failpoint::hit("acted");
         tracing::info!(warning = %warning.warning, reason = why, "withdrew the warning");
         self.ops.withdrew(
             Origin {
@@ -354,6 +465,7 @@ impl Lifecycle {
         );
         let mut memory = self.memory();
         memory.withdraw_about(&warning.message);
+        memory.finish(cause);
         memory.save()
     }
 
@@ -406,6 +518,13 @@ impl Lifecycle {
         self.ops.demotions_changed(origin(cause), &newly, &restored);
         *demoted = now;
     }
+}
+
+/// A warning decided on and begun, for [`Lifecycle::post`].
+#[derive(Debug)]
+pub struct ToPost {
+    pub planned: PlannedWarning,
+    pub once: Once,
 }
 
 fn origin(message: &MessageRef) -> Origin<'_> {

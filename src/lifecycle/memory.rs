@@ -1,5 +1,6 @@
 //! What the bot remembers across restarts, in one file, `data_dir/memory.json`: whether
-//! the first start's backlog was skipped, which events it has handled, and the warnings
+//! the first start's backlog was skipped, which events it has handled, which it was
+//! handling when it stopped (with the id of the action it was taking), and the warnings
 //! it posted with the votes cast on them. Only ids, rule names and votes: never message
 //! text.
 //!
@@ -91,6 +92,56 @@ struct Saved {
     acted_on: VecDeque<String>,
     #[serde(default)]
     warnings: VecDeque<WarningRecord>,
+    /// Events received and not yet done with: some were only received, some had their
+    /// action begun, which may or may not have reached the platform. By event id.
+    #[serde(default)]
+    pending: BTreeMap<String, Pending>,
+    /// The platform's position in its event stream (Matrix: the sync token) up to which
+    /// every event is in `pending` or handled: where to resume after a stop.
+    #[serde(default)]
+    resume: Option<String>,
+}
+
+/// An event the bot began to act on and has not finished with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The event's room.
+    pub room: String,
+    /// The id of the action (a transaction id): the same on every attempt, so the
+    /// platform can tell a repeat from a new post.
+    pub action: String,
+    /// When it was received (milliseconds since the Unix epoch).
+    #[serde(default)]
+    pub begun_ms: i64,
+    /// Whether an action was begun on it (else it was only received).
+    #[serde(default = "acting_by_default")]
+    pub acting: bool,
+}
+
+fn acting_by_default() -> bool {
+    true
+}
+
+/// How long an unfinished event is tried again at each start: one that cannot be
+/// delivered again (deleted, or in a room the bot left) is given up after that.
+const UNFINISHED_KEPT_MS: i64 = 24 * 3600 * 1000;
+
+/// An action begun on an event: its id, and whether an earlier attempt (before a
+/// restart) may already have reached the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Once {
+    pub id: String,
+    pub again: bool,
+}
+
+impl Once {
+    /// An action about no event (a notice to the editors): tried once per start.
+    pub fn fresh() -> Once {
+        Once {
+            id: new_action_id(),
+            again: false,
+        }
+    }
 }
 
 /// The bot's memory, loaded from and saved to one JSON file.
@@ -99,6 +150,9 @@ pub struct Memory {
     path: PathBuf,
     saved: Saved,
     handled: HashSet<String>,
+    /// Events this process has begun acting on and not finished: a second delivery of
+    /// one is not acted on again.
+    in_flight: HashSet<String>,
 }
 
 impl Memory {
@@ -113,6 +167,7 @@ impl Memory {
             path,
             saved,
             handled,
+            in_flight: HashSet::new(),
         };
         let old_feedback = data_dir.join(OLD_FEEDBACK_FILE);
         if old_feedback.exists() {
@@ -135,8 +190,88 @@ impl Memory {
         self.saved.caught_up = true;
     }
 
+    /// Whether `event` is handled, or being acted on by this process.
     pub fn has_handled(&self, event: &str) -> bool {
-        self.handled.contains(event)
+        self.handled.contains(event) || self.in_flight.contains(event)
+    }
+
+    /// Notes that `event` in `room` was received, so that it is handled again after a
+    /// stop even if the platform does not deliver it again (saved with the next write).
+    pub fn receive(&mut self, room: &str, event: &str) {
+        if self.handled.contains(event) || self.saved.pending.contains_key(event) {
+            return;
+        }
+        self.insert_pending(room, event, false);
+    }
+
+    /// Done with a received event on which no action was begun (none was needed).
+    pub fn settle(&mut self, event: &str) {
+        if self.saved.pending.get(event).is_some_and(|p| !p.acting) {
+            self.finish(event);
+        }
+    }
+
+    /// Where to resume the platform's event stream.
+    pub fn resume(&self) -> Option<&str> {
+        self.saved.resume.as_deref()
+    }
+
+    /// Every event up to `position` is received (call after `receive` for each).
+    pub fn set_resume(&mut self, position: &str) {
+        self.saved.resume = Some(position.to_owned());
+    }
+
+    /// Begins acting on `event` in `room`: a new action id, or the one of an attempt
+    /// that did not finish.
+    pub fn begin(&mut self, room: &str, event: &str) -> Once {
+        self.in_flight.insert(event.to_owned());
+        if let Some(pending) = self.saved.pending.get_mut(event) {
+            let again = pending.acting;
+            pending.acting = true;
+            return Once {
+                id: pending.action.clone(),
+                again,
+            };
+        }
+        let id = self.insert_pending(room, event, true);
+        Once { id, again: false }
+    }
+
+    fn insert_pending(&mut self, room: &str, event: &str, acting: bool) -> String {
+        let id = new_action_id();
+        let now = jiff::Timestamp::now().as_millisecond();
+        self.saved
+            .pending
+            .retain(|_, p| now - p.begun_ms < UNFINISHED_KEPT_MS);
+        self.saved.pending.insert(
+            event.to_owned(),
+            Pending {
+                room: room.to_owned(),
+                action: id.clone(),
+                begun_ms: now,
+                acting,
+            },
+        );
+        id
+    }
+
+    /// Done with `event` (its action reached the platform, or failed for good).
+    pub fn finish(&mut self, event: &str) {
+        self.in_flight.remove(event);
+        self.saved.pending.remove(event);
+        self.record_handled(event);
+    }
+
+    /// The events the bot was acting on when it stopped, begun in the last day:
+    /// (room, event).
+    pub fn pending(&self) -> Vec<(String, String)> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        self.saved
+            .pending
+            .iter()
+            .filter(|(_, p)| now - p.begun_ms < UNFINISHED_KEPT_MS)
+            .map(|(event, pending)| (pending.room.clone(), event.clone()))
+            .collect()
     }
 
     /// Records that the bot handles `event` (then save, before acting on it).
@@ -367,6 +502,13 @@ impl Memory {
         );
         Ok(())
     }
+}
+
+/// An action id unique to this data dir: the time in microseconds and a counter.
+fn new_action_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("copydesk.{}.{n}", jiff::Timestamp::now().as_microsecond())
 }
 
 fn change(record: &WarningRecord, vote: Vote, counted: bool) -> VoteChange {

@@ -45,7 +45,8 @@ pub mod lanes;
 pub mod memory;
 
 pub use connector::{Connector, Sent, Target};
-pub use engine::Lifecycle;
+pub use engine::{Lifecycle, ToPost};
+pub use memory::Once;
 
 /// A chat message, by ids.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,7 +50,7 @@ impl Fake {
 }
 
 impl Connector for Fake {
-    async fn send(&self, target: Target<'_>, reply: &Reply) -> anyhow::Result<Sent> {
+    async fn send(&self, target: Target<'_>, reply: &Reply, _: &Once) -> anyhow::Result<Sent> {
         let mut done = self.done.lock().unwrap();
         let (room, entry) = match target {
             Target::Answer(command) => (
@@ -88,7 +88,7 @@ impl Connector for Fake {
         })
     }
 
-    async fn edit(&self, sent: &Sent, reply: &Reply) -> anyhow::Result<()> {
+    async fn edit(&self, sent: &Sent, reply: &Reply, _: &Once) -> anyhow::Result<()> {
         self.done.lock().unwrap().push(Done::Edit {
             event: sent.event.clone(),
             text: reply.to_plain(),
@@ -96,7 +96,7 @@ impl Connector for Fake {
         Ok(())
     }
 
-    async fn delete(&self, sent: &Sent, reason: &str) -> anyhow::Result<()> {
+    async fn delete(&self, sent: &Sent, reason: &str, _: &Once) -> anyhow::Result<()> {
         self.done.lock().unwrap().push(Done::Delete {
             event: sent.event.clone(),
             reason: reason.to_owned(),
@@ -286,7 +286,7 @@ async fn editors_mode_sends_the_warning_to_the_editors_room_with_a_link() {
         .plan(report(ALLEGATION), ALLEGATION, message("$m1", None), policy)
         .unwrap()
         .unwrap();
-    assert_eq!(planned.place, Place::EditorsRoom);
+    assert_eq!(planned.planned.place, Place::EditorsRoom);
     lifecycle.post(&fake, planned, ALLEGATION).await.unwrap();
     let done = fake.done();
     let [Done::Notice { room, text }] = done.as_slice() else {
@@ -460,7 +460,7 @@ async fn votes_on_a_warning_count_once_per_author_or_editor_and_can_demote_its_r
         )
         .unwrap()
         .unwrap();
-    assert_eq!(planned.report.verdict(), Verdict::Weak);
+    assert_eq!(planned.planned.report.verdict(), Verdict::Weak);
     // Taking the vote back restores the rule.
     lifecycle
         .deleted(&fake, &reaction("$unreact", AUTHOR), "$r3")
@@ -475,7 +475,7 @@ async fn votes_on_a_warning_count_once_per_author_or_editor_and_can_demote_its_r
         )
         .unwrap()
         .unwrap();
-    assert_eq!(planned.report.verdict(), Verdict::Flag);
+    assert_eq!(planned.planned.report.verdict(), Verdict::Flag);
 
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert!(
@@ -561,7 +561,7 @@ async fn warn_private_mode_tells_only_the_author_and_follows_edits() {
         .plan(report(ALLEGATION), ALLEGATION, message("$m1", None), policy)
         .unwrap()
         .unwrap();
-    assert_eq!(planned.place, Place::Private);
+    assert_eq!(planned.planned.place, Place::Private);
     lifecycle.post(&fake, planned, ALLEGATION).await.unwrap();
     assert_eq!(
         fake.done(),
@@ -603,4 +603,78 @@ async fn warn_private_mode_tells_only_the_author_and_follows_edits() {
         "warn-private".parse::<RoomMode>().unwrap(),
         RoomMode::WarnPrivate
     );
+}
+
+#[tokio::test]
+async fn a_warning_begun_before_a_stop_is_posted_once_with_the_same_action_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path())
+        .plan(
+            report(ALLEGATION),
+            ALLEGATION,
+            message("$m1", None),
+            warn_mode(),
+        )
+        .unwrap()
+        .expect("a warning");
+    assert!(!first.once.again);
+    // The bot stops here, before posting: the memory says so at the next start.
+    let lifecycle = open(dir.path());
+    assert_eq!(
+        lifecycle.unfinished(),
+        [(ROOM.to_owned(), "$m1".to_owned())]
+    );
+    assert!(
+        !lifecycle.has_handled("$m1"),
+        "delivered again, not skipped"
+    );
+    let again = lifecycle
+        .plan(
+            report(ALLEGATION),
+            ALLEGATION,
+            message("$m1", None),
+            warn_mode(),
+        )
+        .unwrap()
+        .expect("the same warning");
+    assert_eq!(
+        again.once.id, first.once.id,
+        "the platform can tell a repeat"
+    );
+    assert!(again.once.again);
+    let fake = Fake::default();
+    lifecycle.post(&fake, again, ALLEGATION).await.unwrap();
+    assert_eq!(fake.done().len(), 1);
+    assert!(lifecycle.unfinished().is_empty());
+    assert!(open(dir.path()).has_handled("$m1"));
+}
+
+#[tokio::test]
+async fn an_answer_that_fails_for_good_is_not_tried_again_at_every_start() {
+    struct Refusing;
+    impl Connector for Refusing {
+        async fn send(&self, _: Target<'_>, _: &Reply, _: &Once) -> anyhow::Result<Sent> {
+            anyhow::bail!("not in the room")
+        }
+        async fn edit(&self, _: &Sent, _: &Reply, _: &Once) -> anyhow::Result<()> {
+            Ok(())
+        }
+        async fn delete(&self, _: &Sent, _: &str, _: &Once) -> anyhow::Result<()> {
+            Ok(())
+        }
+        async fn permalink(&self, message: &MessageRef) -> String {
+            message.event.clone()
+        }
+        fn room_name(&self, room: &str) -> String {
+            room.to_owned()
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lifecycle = open(dir.path());
+    let answered = lifecycle
+        .answer(&Refusing, &message("$cmd", None), "context", &Reply::new())
+        .await;
+    assert!(answered.is_err());
+    assert!(lifecycle.unfinished().is_empty());
+    assert!(open(dir.path()).has_handled("$cmd"));
 }

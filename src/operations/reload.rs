@@ -135,6 +135,7 @@ impl Reloader {
         match (self.build)() {
             Ok(desk) => {
                 let after = desk.knowledge().version().to_owned();
+                crate::failpoint::hit("reload");
                 self.current.store(Arc::new(desk));
                 tracing::info!(%before, %after, "knowledge and lexicons reloaded");
                 Reload::Swapped { before, after }

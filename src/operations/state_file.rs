@@ -38,8 +38,14 @@ pub fn save<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let write = || -> std::io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(value)?;
+        let (first, rest) = bytes.split_at(bytes.len() / 2);
         let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&serde_json::to_vec_pretty(value)?)?;
+        file.write_all(first)?;
+        crate::failpoint::hit("store-write");
+        file.write_all(rest)?;
+        // On disk before it replaces the old file: a power cut leaves one whole version.
+        file.sync_all()?;
         std::fs::rename(&tmp, path)
     };
     write().with_context(|| format!("cannot write {}", path.display()))

@@ -153,15 +153,24 @@ impl BotAccount {
 
     /// Starts `binary` (a copydesk build) on the config written by [`configure`].
     pub fn start_binary(&self, binary: &Path) -> BotProcess {
-        BotProcess::spawn(
-            binary,
-            &self.config_path(),
-            self.log_path(),
-            &[
-                (PASSWORD_ENV, &self.password),
-                (PASSPHRASE_ENV, "test store passphrase"),
-            ],
-        )
+        self.start_binary_with(binary, &[])
+    }
+
+    /// Starts the test build with `env` added to its environment (a failpoint, say).
+    pub fn start_with(&self, env: &[(&str, &str)]) -> BotProcess {
+        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
+            panic!("the copydesk binary is only known to integration tests; use start_binary")
+        };
+        self.start_binary_with(Path::new(binary), env)
+    }
+
+    fn start_binary_with(&self, binary: &Path, env: &[(&str, &str)]) -> BotProcess {
+        let mut vars = vec![
+            (PASSWORD_ENV, self.password.as_str()),
+            (PASSPHRASE_ENV, "test store passphrase"),
+        ];
+        vars.extend_from_slice(env);
+        BotProcess::spawn(binary, &self.config_path(), self.log_path(), &vars)
     }
 
     /// The bot's log so far.

@@ -30,7 +30,7 @@ use tracing::Instrument as _;
 use super::Bot;
 use super::addressing::{addressed, starts_with_pill, strip_mx_reply, strip_reply_fallback};
 use crate::lifecycle::MessageRef;
-use crate::lifecycle::decide::PlannedWarning;
+use crate::lifecycle::ToPost;
 use crate::lifecycle::lanes::{InOrder, Lanes, Unfinished};
 
 /// What the sync queues for the dispatcher.
@@ -73,11 +73,22 @@ pub async fn work(bot: Arc<Bot>, mut queue: UnboundedReceiver<Incoming>) {
 /// Runs the handler for one event, in a span naming its room and id. Returns what is
 /// left to finish: the posting of a warning, in the same span.
 async fn handle(bot: Arc<Bot>, room: Room, event: RoomEvent) -> Option<Unfinished> {
+    let id = match &event {
+        RoomEvent::Message(event) => event.event_id.to_string(),
+        RoomEvent::Redaction(event) => event.event_id.to_string(),
+        RoomEvent::Reaction(event) => event.event_id.to_string(),
+    };
+    let rest = handle_kind(&bot, room, event).await;
+    bot.lifecycle.settled(&id);
+    rest
+}
+
+async fn handle_kind(bot: &Arc<Bot>, room: Room, event: RoomEvent) -> Option<Unfinished> {
     match event {
         RoomEvent::Message(event) => {
             let span =
                 tracing::info_span!("message", room = %room.room_id(), event = %event.event_id);
-            let rest = on_room_message(&bot, room, *event)
+            let rest = on_room_message(bot, room, *event)
                 .instrument(span.clone())
                 .await?;
             Some(Box::pin(rest.instrument(span)))
@@ -85,14 +96,14 @@ async fn handle(bot: Arc<Bot>, room: Room, event: RoomEvent) -> Option<Unfinishe
         RoomEvent::Redaction(event) => {
             let span =
                 tracing::info_span!("redaction", room = %room.room_id(), event = %event.event_id);
-            on_redaction(&bot, room, *event).instrument(span).await;
+            on_redaction(bot, room, *event).instrument(span).await;
             None
         }
         RoomEvent::Reaction(event) => {
             let span =
                 tracing::info_span!("reaction", room = %room.room_id(), event = %event.event_id);
             let _enter = span.enter();
-            on_reaction(&bot, &room, &event);
+            on_reaction(bot, &room, &event);
             None
         }
     }
@@ -169,7 +180,7 @@ async fn on_new_message(
     bot: &Bot,
     room: &Room,
     event: &OriginalSyncRoomMessageEvent,
-) -> anyhow::Result<Option<(PlannedWarning, String)>> {
+) -> anyhow::Result<Option<(ToPost, String)>> {
     let MessageType::Text(text) = &event.content.msgtype else {
         return Ok(None);
     };

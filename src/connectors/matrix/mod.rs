@@ -30,6 +30,7 @@ mod ops;
 mod outgoing;
 mod retry;
 mod session;
+mod unfinished;
 
 use std::os::unix::fs::DirBuilderExt as _;
 use std::sync::Arc;
@@ -192,17 +193,20 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
     // room the account is in. It runs before any message handler exists, so none of it
     // is answered or checked. Later starts skip this and resume from the saved position.
     if !bot.lifecycle.caught_up() {
-        tokio::select! {
-            () = initial_sync(&client, &metrics) => {}
+        let position = tokio::select! {
+            position = initial_sync(&client, &metrics) => position,
             () = shutdown.requested() => return Ok(()),
-        }
+        };
         bot.lifecycle.set_caught_up()?;
+        bot.lifecycle.synced(&position)?;
         tracing::info!("first start: the backlog before now is skipped");
     }
 
     let (queue, inbox) = mpsc::unbounded_channel();
     install_handlers(&client, &bot, queue.clone());
     invites::consider_pending(&bot).await;
+    unfinished::requeue(&bot, &queue).await;
+    unfinished::catch_up(&bot, &queue).await;
     let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox));
     let mut background = vec![tokio::spawn(ops::freshness(bot.clone()))];
     if let Some(listener) = metrics_listener {
@@ -234,7 +238,7 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
         .timeout(matrix.sync_timeout)
         .filter(sync_filter(TIMELINE_LIMIT));
     let outcome = tokio::select! {
-        fatal = sync_forever(&client, settings, &metrics) => Err(fatal),
+        fatal = sync_forever(&client, settings, &bot.lifecycle, &metrics) => Err(fatal),
         () = shutdown.requested() => Ok(()),
     };
 
@@ -259,17 +263,29 @@ fn install_handlers(client: &Client, bot: &Arc<Bot>, queue: mpsc::UnboundedSende
     client.add_event_handler_context(bot.clone());
     client.add_event_handler(invites::on_stripped_member);
 
-    let messages = queue.clone();
+    // Each event is noted as received before the sync position that follows it is saved
+    // (`sync_forever`), so a stop with events still queued loses none of them.
+    let (messages, noted) = (queue.clone(), bot.clone());
     client.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
+        noted
+            .lifecycle
+            .received(room.room_id().as_str(), event.event_id.as_str());
         let _ = messages.send(Incoming::Event(room, RoomEvent::Message(Box::new(event))));
         async {}
     });
-    let redactions = queue.clone();
+    let (redactions, noted) = (queue.clone(), bot.clone());
     client.add_event_handler(move |event: OriginalSyncRoomRedactionEvent, room: Room| {
+        noted
+            .lifecycle
+            .received(room.room_id().as_str(), event.event_id.as_str());
         let _ = redactions.send(Incoming::Event(room, RoomEvent::Redaction(Box::new(event))));
         async {}
     });
+    let noted = bot.clone();
     client.add_event_handler(move |event: OriginalSyncReactionEvent, room: Room| {
+        noted
+            .lifecycle
+            .received(room.room_id().as_str(), event.event_id.as_str());
         let _ = queue.send(Incoming::Event(room, RoomEvent::Reaction(Box::new(event))));
         async {}
     });
@@ -299,27 +315,50 @@ fn sync_filter(timeline_limit: u32) -> Filter {
 }
 
 /// The first sync after the first login, retried until it succeeds.
-async fn initial_sync(client: &Client, metrics: &Metrics) {
+async fn initial_sync(client: &Client, metrics: &Metrics) -> String {
     let settings = SyncSettings::default()
         .timeout(Duration::ZERO)
         .filter(sync_filter(1));
     let mut failures = 0;
-    while let Err(error) = client.sync_once(settings.clone()).await {
-        let delay = retry::delay_after(&error, failures);
-        tracing::warn!(%error, ?delay, "first sync failed; retrying");
-        failures += 1;
-        tokio::time::sleep(delay).await;
+    loop {
+        match client.sync_once(settings.clone()).await {
+            Ok(response) => {
+                metrics.synced();
+                return response.next_batch;
+            }
+            Err(error) => {
+                let delay = retry::delay_after(&error, failures);
+                tracing::warn!(%error, ?delay, "first sync failed; retrying");
+                failures += 1;
+                tokio::time::sleep(delay).await;
+            }
+        }
     }
-    metrics.synced();
 }
 
 /// Syncs until the access token is revoked (the only error returned). Any other failure
 /// (homeserver down, restarting, rate limiting) is retried with back-off, forever.
-async fn sync_forever(client: &Client, settings: SyncSettings, metrics: &Metrics) -> anyhow::Error {
+///
+/// The position each sync resumes from is the lifecycle's (saved once every event of the
+/// sync is noted as received), not the SDK's, which it saves before the events are handed
+/// out: a crash in between would skip them.
+async fn sync_forever(
+    client: &Client,
+    settings: SyncSettings,
+    lifecycle: &Lifecycle,
+    metrics: &Metrics,
+) -> anyhow::Error {
     let mut failures: u32 = 0;
     loop {
-        match client.sync_once(settings.clone()).await {
-            Ok(_) => {
+        let settings = match lifecycle.resume() {
+            Some(position) => settings.clone().token(position),
+            None => settings.clone(),
+        };
+        match client.sync_once(settings).await {
+            Ok(response) => {
+                if let Err(error) = lifecycle.synced(&response.next_batch) {
+                    tracing::warn!("saving the sync position failed: {error:#}");
+                }
                 metrics.synced();
                 if failures > 0 {
                     tracing::info!(failures, "sync is back");

@@ -7,7 +7,7 @@ use copydesk_core::Reply;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::Bot;
-use crate::lifecycle::{Connector as _, Target};
+use crate::lifecycle::{Connector as _, Once, Target};
 use crate::operations::reload::Reload;
 
 /// Posts every reload the file watcher makes to the editors' room: a failure with its
@@ -60,7 +60,11 @@ async fn post_to_editors(bot: &Bot, reply: &Reply, what: &str) -> bool {
     };
     match bot
         .out
-        .send(Target::Room(editors.room_id().as_str()), reply)
+        .send(
+            Target::Room(editors.room_id().as_str()),
+            reply,
+            &Once::fresh(),
+        )
         .await
     {
         Ok(sent) => {

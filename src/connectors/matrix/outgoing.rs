@@ -15,11 +15,11 @@ use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, ReplacementMetadata, ReplyMetadata, ReplyWithinThread,
     RoomMessageEventContent, RoomMessageEventContentWithoutRelation,
 };
-use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, TransactionId};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserId};
 use matrix_sdk::{Client, Room, RoomState};
 
 use super::retry;
-use crate::lifecycle::{Connector, MessageRef, Sent, Target};
+use crate::lifecycle::{Connector, MessageRef, Once, Sent, Target};
 
 /// How long to keep retrying one message before giving up on it.
 const SEND_PATIENCE: Duration = Duration::from_secs(120);
@@ -46,7 +46,7 @@ impl Matrix {
 }
 
 impl Connector for Matrix {
-    async fn send(&self, target: Target<'_>, reply: &Reply) -> anyhow::Result<Sent> {
+    async fn send(&self, target: Target<'_>, reply: &Reply, once: &Once) -> anyhow::Result<Sent> {
         let (room, content) = match target {
             Target::Answer(command) => (command.room.as_str(), answer(reply, command)?),
             // Matrix has no message for one person in a room: a private warning is the
@@ -57,26 +57,26 @@ impl Connector for Matrix {
             Target::Room(room) => (room, plain_notice(reply)),
         };
         let room = self.room(room)?;
-        let event = send(&room, content).await?;
+        let event = send(&room, content, once).await?;
         Ok(Sent {
             room: room.room_id().to_string(),
             event: event.to_string(),
         })
     }
 
-    async fn edit(&self, sent: &Sent, reply: &Reply) -> anyhow::Result<()> {
+    async fn edit(&self, sent: &Sent, reply: &Reply, once: &Once) -> anyhow::Result<()> {
         let room = self.room(&sent.room)?;
         let event = OwnedEventId::try_from(sent.event.as_str())?;
         let content = RoomMessageEventContent::notice_html(reply.to_plain(), reply.to_html())
             .add_mentions(Mentions::new())
             .make_replacement(ReplacementMetadata::new(event, Some(Mentions::new())));
-        send(&room, content).await.map(|_| ())
+        send(&room, content, once).await.map(|_| ())
     }
 
-    async fn delete(&self, sent: &Sent, reason: &str) -> anyhow::Result<()> {
+    async fn delete(&self, sent: &Sent, reason: &str, once: &Once) -> anyhow::Result<()> {
         let room = self.room(&sent.room)?;
         let event = OwnedEventId::try_from(sent.event.as_str())?;
-        redact(&room, &event, reason).await
+        redact(&room, &event, reason, once).await
     }
 
     async fn permalink(&self, message: &MessageRef) -> String {
@@ -165,10 +165,16 @@ fn warning(reply: &Reply, message: &MessageRef) -> anyhow::Result<RoomMessageEve
     ))
 }
 
-/// Sends `content` to `room`, retrying transient failures for a while. One transaction
-/// id is used for every attempt, so a retry after a lost response cannot post twice.
-pub async fn send(room: &Room, content: RoomMessageEventContent) -> anyhow::Result<OwnedEventId> {
-    let txn_id = TransactionId::new();
+/// Sends `content` to `room`, retrying transient failures for a while. The action's id is
+/// the transaction id of every attempt, also after a restart: the homeserver answers a
+/// repeat with the event it already has, so neither a retry after a lost response nor a
+/// resend after a crash can post twice.
+pub async fn send(
+    room: &Room,
+    content: RoomMessageEventContent,
+    once: &Once,
+) -> anyhow::Result<OwnedEventId> {
+    let txn_id = OwnedTransactionId::from(once.id.as_str());
     let deadline = tokio::time::Instant::now() + SEND_PATIENCE;
     let mut failures = 0;
     loop {
@@ -193,8 +199,8 @@ pub async fn send(room: &Room, content: RoomMessageEventContent) -> anyhow::Resu
 }
 
 /// Redacts `event` in `room`, retrying transient failures like [`send`].
-async fn redact(room: &Room, event: &EventId, reason: &str) -> anyhow::Result<()> {
-    let txn_id = TransactionId::new();
+async fn redact(room: &Room, event: &EventId, reason: &str, once: &Once) -> anyhow::Result<()> {
+    let txn_id = OwnedTransactionId::from(once.id.as_str());
     let deadline = tokio::time::Instant::now() + SEND_PATIENCE;
     let mut failures = 0;
     loop {

@@ -18,11 +18,12 @@ use serde_json::{Value, json};
 use slack_morphism::prelude::*;
 
 use super::pace::{CallResult, Pace, Retry, retry_after};
+use crate::lifecycle::Once;
 
-/// The metadata `event_type` on everything the bot posts with `chat.postMessage`, with a
-/// key naming what the post is about: when Slack's answer to a post is lost (a timeout,
-/// a 5xx after Slack may have acted), the post is looked for by its key before it is sent
-/// again, so that a retry never posts twice.
+/// The metadata `event_type` on everything the bot posts with `chat.postMessage`, with
+/// the action's id as its key: when Slack's answer to a post is lost (a timeout, a 5xx
+/// after Slack may have acted), or the bot stopped before it recorded the post, the post
+/// is looked for by its key before it is sent again, so that it never appears twice.
 const POST_MARK: &str = "copydesk_post";
 
 pub type Client = SlackClient<SlackClientHyperHttpsConnector>;
@@ -123,15 +124,17 @@ impl Api {
         })
     }
 
-    /// `chat.postMessage`, in a thread when `thread_ts` is given, marked with `key`
-    /// (unique to what the post is about). Returns the new message's ts.
+    /// `chat.postMessage`, in a thread when `thread_ts` is given, marked with the
+    /// action's id; looked for first when an earlier attempt may have posted it. Returns
+    /// the new message's ts.
     pub async fn post_message(
         &self,
         channel: &str,
         thread_ts: Option<&str>,
         rendered: &SlackMessage,
-        key: &str,
+        once: &Once,
     ) -> anyhow::Result<String> {
+        let key = once.id.as_str();
         let mut body = json!({
             "channel": channel,
             "text": rendered.text,
@@ -143,8 +146,8 @@ impl Api {
         if let Some(ts) = thread_ts {
             body["thread_ts"] = json!(ts);
         }
-        // Set once an attempt failed in a way that may have posted all the same.
-        let maybe_posted = AtomicBool::new(false);
+        // Set while an attempt (this one's, or one before a restart) may have posted.
+        let maybe_posted = AtomicBool::new(once.again);
         let answer = self
             .pace
             .in_channel(channel, "chat.postMessage", || async {

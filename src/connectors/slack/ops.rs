@@ -10,7 +10,7 @@ use copydesk_core::Reply;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::SlackBot;
-use crate::lifecycle::{Connector as _, Target};
+use crate::lifecycle::{Connector as _, Once, Target};
 use crate::operations::reload::Reload;
 
 /// How often the bot checks that Slack still answers (`auth.test`), for `/healthz`.
@@ -93,7 +93,11 @@ async fn post_to_editors(bot: &SlackBot, reply: &Reply, what: &str) -> bool {
         tracing::warn!(what, "no slack.editors_channel to post to");
         return false;
     };
-    match bot.out.send(Target::Room(channel), reply).await {
+    match bot
+        .out
+        .send(Target::Room(channel), reply, &Once::fresh())
+        .await
+    {
         Ok(sent) => {
             tracing::info!(what, id = %sent.event, "posted to the editors' channel");
             true

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use copydesk_core::Reply;
 use copydesk_core::reply::Inline;
@@ -18,7 +17,7 @@ use copydesk_core::reply::Inline;
 use super::api::{Api, Identity};
 use super::events::{message_id, split_id};
 use super::pace::api_code;
-use crate::lifecycle::{Connector, MessageRef, Sent, Target};
+use crate::lifecycle::{Connector, MessageRef, Once, Sent, Target};
 use crate::operations::lock;
 
 /// Why an ephemeral message cannot reach its user, so a direct message is sent instead.
@@ -71,7 +70,12 @@ impl Slack {
     /// A warning for the author of `message` alone: an ephemeral message in the channel
     /// (in its thread when it is in one); a direct message, with a link to the message,
     /// when the ephemeral cannot be delivered.
-    async fn private(&self, message: &MessageRef, reply: &Reply) -> anyhow::Result<Sent> {
+    async fn private(
+        &self,
+        message: &MessageRef,
+        reply: &Reply,
+        once: &Once,
+    ) -> anyhow::Result<Sent> {
         let channel = message.room.as_str();
         let thread_ts = match &message.thread {
             Some(root) => Some(ts_of(root)?.1),
@@ -106,10 +110,9 @@ impl Slack {
                     Inline::text(":"),
                 ]);
                 full.blocks.extend(reply.blocks.iter().cloned());
-                let key = format!("private {}", message.event);
                 let ts = self
                     .api
-                    .post_message(&dm, None, &full.to_slack(), &key)
+                    .post_message(&dm, None, &full.to_slack(), once)
                     .await?;
                 Ok(Sent {
                     event: message_id(&dm, &ts),
@@ -127,16 +130,6 @@ fn in_thread(message: &MessageRef) -> anyhow::Result<(&str, Option<&str>)> {
     Ok((message.room.as_str(), Some(ts_of(message.thread_root())?.1)))
 }
 
-/// A key for a notice of its own (about no message): unique in this workspace.
-fn notice_key() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "notice {} {}",
-        jiff::Timestamp::now().as_millisecond(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 /// The parts of an ephemeral message's id: channel, user, thread ts.
 fn ephemeral(id: &str) -> Option<(&str, &str, Option<&str>)> {
     let mut parts = id.strip_prefix("ephemeral/")?.split('/');
@@ -145,16 +138,15 @@ fn ephemeral(id: &str) -> Option<(&str, &str, Option<&str>)> {
 }
 
 impl Connector for Slack {
-    async fn send(&self, target: Target<'_>, reply: &Reply) -> anyhow::Result<Sent> {
-        let ((channel, thread_ts), key) = match target {
-            Target::Answer(message) => (in_thread(message)?, format!("answer {}", message.event)),
-            Target::Warning(message) => (in_thread(message)?, format!("warning {}", message.event)),
-            Target::Private(message) => return self.private(message, reply).await,
-            Target::Room(channel) => ((channel, None), notice_key()),
+    async fn send(&self, target: Target<'_>, reply: &Reply, once: &Once) -> anyhow::Result<Sent> {
+        let (channel, thread_ts) = match target {
+            Target::Answer(message) | Target::Warning(message) => in_thread(message)?,
+            Target::Private(message) => return self.private(message, reply, once).await,
+            Target::Room(channel) => (channel, None),
         };
         let ts = self
             .api
-            .post_message(channel, thread_ts, &reply.to_slack(), &key)
+            .post_message(channel, thread_ts, &reply.to_slack(), once)
             .await?;
         Ok(Sent {
             room: channel.to_owned(),
@@ -162,7 +154,7 @@ impl Connector for Slack {
         })
     }
 
-    async fn edit(&self, sent: &Sent, reply: &Reply) -> anyhow::Result<()> {
+    async fn edit(&self, sent: &Sent, reply: &Reply, _once: &Once) -> anyhow::Result<()> {
         if let Some((channel, user, thread)) = ephemeral(&sent.event) {
             return self
                 .api
@@ -174,7 +166,7 @@ impl Connector for Slack {
         self.api.update(channel, ts, &reply.to_slack()).await
     }
 
-    async fn delete(&self, sent: &Sent, reason: &str) -> anyhow::Result<()> {
+    async fn delete(&self, sent: &Sent, reason: &str, _once: &Once) -> anyhow::Result<()> {
         if let Some((channel, user, thread)) = ephemeral(&sent.event) {
             let note = Reply::new().paragraph(vec![Inline::text(format!(
                 "I take back my earlier note: {reason}."
