@@ -80,6 +80,11 @@ async fn crash_at(step: &str, mode: &'static str, text: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_with_a_command_received_and_queued_loses_nothing() {
+    assert_eq!(crash_at("queued", "commands", "!context bulgaria").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_after_recording_a_command_before_answering_it_loses_nothing() {
     assert_eq!(crash_at("begun", "commands", "!context bulgaria").await, 1);
 }

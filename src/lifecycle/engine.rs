@@ -129,6 +129,23 @@ impl Lifecycle {
         self.memory().receive(room, event);
     }
 
+    /// Notes, durably, that `event` in `room` was received: for a platform that will not
+    /// deliver it again once it is acknowledged (Slack).
+    pub fn received_durably(&self, room: &str, event: &str) -> anyhow::Result<()> {
+        let mut memory = self.memory();
+        memory.receive(room, event);
+        memory.save()
+    }
+
+    /// Gives up on an unfinished event that cannot be delivered again.
+    pub fn give_up(&self, event: &str) {
+        let mut memory = self.memory();
+        memory.finish(event);
+        if let Err(error) = memory.save() {
+            tracing::warn!("{error:#}");
+        }
+    }
+
     /// Done with a received event that needed no action (in memory: redoing nothing
     /// after a crash is harmless).
     pub fn settled(&self, event: &str) {

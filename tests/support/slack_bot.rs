@@ -133,16 +133,25 @@ impl SlackBotDir {
 
     /// Starts `binary` (a copydesk build) on the config.
     pub fn start_binary(&self, binary: &Path) -> SlackBotProcess {
-        SlackBotProcess::spawn(
-            binary,
-            &self.config_path(),
-            self.log_path(),
-            &[
-                (APP_TOKEN_ENV, &self.app_token),
-                (BOT_TOKEN_ENV, &self.bot_token),
-                (MATRIX_PASSWORD_ENV, "unused"),
-            ],
-        )
+        self.start_binary_with(binary, &[])
+    }
+
+    /// Starts the test build with `env` added to its environment (a failpoint, say).
+    pub fn start_with(&self, env: &[(&str, &str)]) -> SlackBotProcess {
+        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
+            panic!("the copydesk binary is only known to integration tests; use start_binary")
+        };
+        self.start_binary_with(Path::new(binary), env)
+    }
+
+    fn start_binary_with(&self, binary: &Path, env: &[(&str, &str)]) -> SlackBotProcess {
+        let mut vars = vec![
+            (APP_TOKEN_ENV, self.app_token.as_str()),
+            (BOT_TOKEN_ENV, self.bot_token.as_str()),
+            (MATRIX_PASSWORD_ENV, "unused"),
+        ];
+        vars.extend_from_slice(env);
+        SlackBotProcess::spawn(binary, &self.config_path(), self.log_path(), &vars)
     }
 
     pub fn log(&self) -> String {

@@ -60,6 +60,7 @@ pub async fn work(bot: Arc<Bot>, mut queue: UnboundedReceiver<Incoming>) {
         tokio::select! {
             incoming = queue.recv() => match incoming {
                 Some(Incoming::Event(room, event)) => {
+                    crate::failpoint::hit("queued");
                     lanes.route(room.room_id().to_owned(), (room, event));
                 }
                 Some(Incoming::Stop) | None => break,

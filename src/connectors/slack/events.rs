@@ -54,6 +54,19 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// Its channel, and its own id (what the lifecycle records as handled).
+    pub fn id(&self) -> (&str, &str) {
+        let own = match self {
+            Event::Message { message, .. } => message,
+            Event::Edited { edit, .. } => edit,
+            Event::Deleted { deletion, .. } => deletion,
+            Event::Reaction { reaction, .. } => reaction,
+        };
+        (&own.room, &own.event)
+    }
+}
+
 /// The message id of `ts` in `channel`.
 /// Slack's own user, the author of the placeholder left for a deleted thread root.
 const SLACKBOT: &str = "USLACKBOT";

@@ -23,6 +23,8 @@ use crate::lifecycle::lanes::{InOrder, Lanes, Unfinished};
 /// What the socket queues for the dispatcher.
 pub enum Incoming {
     Event(Box<SlackPushEventCallback>),
+    /// An event the last run did not finish, read again (`super::unfinished`).
+    Again(Box<Event>),
     /// Sent once the sockets are closed: finish what is queued, then return.
     Stop,
 }
@@ -51,18 +53,15 @@ pub async fn work(bot: Arc<SlackBot>, mut queue: UnboundedReceiver<Incoming>) {
         tokio::select! {
             incoming = queue.recv() => match incoming {
                 Some(Incoming::Event(push)) => {
+                    // After the acknowledgement, which goes out as the callback returns.
+                    crate::failpoint::hit_soon("queued").await;
                     let Some(event) = events::translate(&push.event, &bot.own) else {
                         tracing::debug!(event_id = %push.event_id, "not followed");
                         continue;
                     };
-                    let channel = match &event {
-                        Event::Message { message, .. } => message.room.clone(),
-                        Event::Edited { edit, .. } => edit.room.clone(),
-                        Event::Deleted { deletion, .. } => deletion.room.clone(),
-                        Event::Reaction { reaction, .. } => reaction.room.clone(),
-                    };
-                    lanes.route(channel, event);
+                    lanes.route(event.id().0.to_owned(), event);
                 }
+                Some(Incoming::Again(event)) => lanes.route(event.id().0.to_owned(), *event),
                 Some(Incoming::Stop) | None => break,
             },
             _ = tidy.tick() => lanes.retire_idle(LANE_IDLE),
@@ -71,9 +70,32 @@ pub async fn work(bot: Arc<SlackBot>, mut queue: UnboundedReceiver<Incoming>) {
     lanes.finish().await;
 }
 
+/// Notes a followed event as received, durably (before Socket Mode acknowledges it).
+pub fn note_received(bot: &SlackBot, push: &SlackPushEventCallback) {
+    let Some(event) = events::translate(&push.event, &bot.own) else {
+        return;
+    };
+    let (channel, id) = event.id();
+    if let Err(error) = bot.lifecycle.received_durably(channel, id) {
+        tracing::warn!(
+            channel,
+            id,
+            "noting the event as received failed: {error:#}"
+        );
+    }
+}
+
+/// Runs the handler for one event; then an event that needed no action is done with.
+async fn handle(bot: Arc<SlackBot>, event: Event) -> Option<Unfinished> {
+    let id = event.id().1.to_owned();
+    let rest = handle_kind(bot.clone(), event).await;
+    bot.lifecycle.settled(&id);
+    rest
+}
+
 /// Runs the handler for one event in a span naming its channel and id; returns the
 /// posting of a warning, for the lane to finish.
-async fn handle(bot: Arc<SlackBot>, event: Event) -> Option<Unfinished> {
+async fn handle_kind(bot: Arc<SlackBot>, event: Event) -> Option<Unfinished> {
     match event {
         Event::Message {
             message,

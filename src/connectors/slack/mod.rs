@@ -30,6 +30,7 @@ mod ops;
 mod outgoing;
 mod pace;
 mod socket;
+mod unfinished;
 
 use std::collections::HashSet;
 use std::os::unix::fs::DirBuilderExt as _;
@@ -176,12 +177,14 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
 
     let (queue, inbox) = mpsc::unbounded_channel();
     let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox));
-    let commands_bot = bot.clone();
+    let (commands_bot, note_bot) = (bot.clone(), bot.clone());
     let intake = Arc::new(socket::Intake {
         queue: queue.clone(),
         recent: socket::Recent::default(),
         commands: Box::new(move |event| messages::slash_command(&commands_bot, event)),
+        note: Box::new(move |push| messages::note_received(&note_bot, push)),
     });
+    unfinished::requeue(&bot, &queue).await;
     let listener = tokio::select! {
         listener = socket::listen(client, &app_token, intake, RECONNECT_SECS) => listener?,
         () = shutdown.requested() => return Ok(()),

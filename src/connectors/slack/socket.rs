@@ -35,6 +35,9 @@ pub struct Intake {
     pub recent: Recent,
     /// Answers slash commands (in the callback itself, see above).
     pub commands: Box<dyn Fn(&SlackCommandEvent) -> SlackCommandEventResponse + Send + Sync>,
+    /// Notes an event as received, durably, before it is acknowledged: Slack does not
+    /// deliver an acknowledged event again, so a crash with it still queued would lose it.
+    pub note: Box<dyn Fn(&SlackPushEventCallback) + Send + Sync>,
 }
 
 /// A bounded set of recently seen ids.
@@ -109,6 +112,7 @@ async fn on_push(
         tracing::info!(event_id = %event.event_id, "delivered again; dropped");
         return Ok(());
     }
+    (intake.note)(&event);
     let _ = intake.queue.send(Incoming::Event(Box::new(event)));
     Ok(())
 }
