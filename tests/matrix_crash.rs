@@ -8,9 +8,7 @@
 mod bot;
 mod support;
 
-use std::time::Duration;
-
-use bot::{BotProcess, BotSettings, Newsroom, wait_for_join};
+use bot::{BotSettings, Newsroom, wait_for_join};
 use copydesk::failpoint;
 use copydesk::loading::EXAMPLE_KNOWLEDGE;
 use matrix_sdk::ruma::OwnedEventId;
@@ -19,21 +17,6 @@ use support::{Homeserver, QUIET_PERIOD, REPLY_TIMEOUT, TestClient};
 /// Repeats Daniel Mitov's allegation (example knowledge file) as fact: a warning.
 const UNATTRIBUTED: &str =
     "Russian intelligence is working with people smugglers to move migrants into Europe.";
-
-/// Waits until the bot, armed with a failpoint, has aborted.
-async fn wait_for_abort(process: &mut BotProcess) {
-    let deadline = tokio::time::Instant::now() + REPLY_TIMEOUT;
-    while process.is_running() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the bot did not reach its failpoint: {}",
-            process.log()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let log = process.log();
-    assert!(log.contains("aborting here, as a crash would"), "{log}");
-}
 
 /// The bot's messages in the room that answer or warn about `event`, after the room has
 /// been quiet for a while (so a late duplicate would be among them).
@@ -70,7 +53,7 @@ async fn crash_at(step: &str, mode: &'static str, text: &str) -> usize {
 
     let mut armed = newsroom.account.start_with(&[(failpoint::ENV, step)]);
     let sent = newsroom.journalist.send_text(&newsroom.room, text).await;
-    wait_for_abort(&mut armed).await;
+    armed.wait_for_abort(REPLY_TIMEOUT).await;
     drop(armed);
 
     let mut process = newsroom.account.start();
@@ -140,7 +123,7 @@ async fn a_crash_during_a_knowledge_reload_answers_the_reload_once_and_serves_th
     std::fs::write(&knowledge, renamed).unwrap();
     let mut armed = newsroom.account.start_with(&[(failpoint::ENV, "reload")]);
     let reload = editors.editor.send_text(&newsroom.room, "!reload").await;
-    wait_for_abort(&mut armed).await;
+    armed.wait_for_abort(REPLY_TIMEOUT).await;
     drop(armed);
 
     let mut process = newsroom.account.start();

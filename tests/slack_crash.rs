@@ -13,24 +13,11 @@ use std::time::Duration;
 
 use copydesk::failpoint;
 use fake_slack::*;
-use slack_bot::{SlackBotDir, SlackBotProcess, SlackSettings};
+use slack_bot::{SlackBotDir, SlackSettings};
 
 /// Restates the example knowledge file's allegation with no source: a warning.
 const ALLEGATION: &str = "so russian intelligence is basically helping the smugglers";
 const WAIT: Duration = Duration::from_secs(20);
-
-async fn wait_for_abort(bot: &mut SlackBotProcess) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bot.is_running() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the bot did not reach its failpoint: {}",
-            bot.log()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(bot.log().contains("aborting here, as a crash would"));
-}
 
 /// Starts the bot armed with `step`, posts `text`, waits for the abort, starts the bot
 /// again unarmed and returns the bot's replies in the thread of `text`.
@@ -43,7 +30,7 @@ async fn crash_at(step: &str, text: &str) -> Vec<BotMessage> {
         .wait_until(WAIT, "the armed bot connected", |s| s.connections() >= 1)
         .await;
     let ts = slack.post(ANN, NEWS, text, None).await;
-    wait_for_abort(&mut armed).await;
+    armed.wait_for_abort(WAIT).await;
     drop(armed);
     assert!(
         slack.envelopes().first().is_some_and(|e| e.acked),

@@ -145,10 +145,7 @@ impl BotAccount {
 
     /// Starts the test build of the bot on the config written by [`configure`].
     pub fn start(&self) -> BotProcess {
-        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
-            panic!("the copydesk binary is only known to integration tests; use start_binary")
-        };
-        self.start_binary(Path::new(binary))
+        self.start_with(&[])
     }
 
     /// Starts `binary` (a copydesk build) on the config written by [`configure`].
@@ -158,10 +155,7 @@ impl BotAccount {
 
     /// Starts the test build with `env` added to its environment (a failpoint, say).
     pub fn start_with(&self, env: &[(&str, &str)]) -> BotProcess {
-        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
-            panic!("the copydesk binary is only known to integration tests; use start_binary")
-        };
-        self.start_binary_with(Path::new(binary), env)
+        self.start_binary_with(bot_process::test_build(), env)
     }
 
     fn start_binary_with(&self, binary: &Path, env: &[(&str, &str)]) -> BotProcess {

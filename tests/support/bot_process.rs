@@ -16,6 +16,14 @@ pub fn read_log(path: &Path) -> String {
     text
 }
 
+/// The test build of the bot: known to integration tests only (examples pass a binary).
+pub fn test_build() -> &'static Path {
+    match option_env!("CARGO_BIN_EXE_copydesk") {
+        Some(binary) => Path::new(binary),
+        None => panic!("the copydesk binary is only known to integration tests; use start_binary"),
+    }
+}
+
 /// A running bot. Dropping it kills the process (and prints its log if the test failed).
 pub struct BotProcess {
     child: Child,
@@ -57,6 +65,21 @@ impl BotProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits until the process has aborted at its failpoint (`COPYDESK_FAILPOINT`).
+    pub async fn wait_for_abort(&mut self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.is_running() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot did not reach its failpoint: {}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let log = self.log();
+        assert!(log.contains("aborting here, as a crash would"), "{log}");
     }
 
     /// Whether the process is still running.

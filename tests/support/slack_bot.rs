@@ -125,10 +125,7 @@ impl SlackBotDir {
 
     /// Starts the test build of the bot on the config.
     pub fn start(&self) -> SlackBotProcess {
-        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
-            panic!("the copydesk binary is only known to integration tests; use start_binary")
-        };
-        self.start_binary(Path::new(binary))
+        self.start_with(&[])
     }
 
     /// Starts `binary` (a copydesk build) on the config.
@@ -138,10 +135,7 @@ impl SlackBotDir {
 
     /// Starts the test build with `env` added to its environment (a failpoint, say).
     pub fn start_with(&self, env: &[(&str, &str)]) -> SlackBotProcess {
-        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
-            panic!("the copydesk binary is only known to integration tests; use start_binary")
-        };
-        self.start_binary_with(Path::new(binary), env)
+        self.start_binary_with(bot_process::test_build(), env)
     }
 
     fn start_binary_with(&self, binary: &Path, env: &[(&str, &str)]) -> SlackBotProcess {
