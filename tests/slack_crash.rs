@@ -30,10 +30,14 @@ async fn crash_at(step: &str, text: &str) -> Vec<BotMessage> {
         .wait_until(WAIT, "the armed bot connected", |s| s.connections() >= 1)
         .await;
     let ts = slack.post(ANN, NEWS, text, None).await;
+    let posted = slack.last_event_id().expect("the message event");
     armed.wait_for_abort(WAIT).await;
     drop(armed);
     assert!(
-        slack.envelopes().first().is_some_and(|e| e.acked),
+        slack
+            .envelopes()
+            .iter()
+            .any(|e| e.event_id.as_ref() == Some(&posted) && e.acked),
         "Ann's message was acknowledged before the crash: Slack will not deliver it again"
     );
     slack.drop_connections();
