@@ -44,8 +44,8 @@ pub fn save<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
         file.write_all(first)?;
         crate::failpoint::hit("store-write");
         file.write_all(rest)?;
-        // On disk before it replaces the old file: a power cut leaves one whole version.
-        file.sync_all()?;
+        // No fsync: these files are written several times per message, an fsync costs
+        // milliseconds, and the rename alone keeps a crashed process's files whole.
         std::fs::rename(&tmp, path)
     };
     write().with_context(|| format!("cannot write {}", path.display()))
