@@ -1,5 +1,5 @@
 //! Crash points for tests: with `COPYDESK_FAILPOINT=<step>` set, the process aborts when
-//! it reaches that step, as a crash (SIGKILL, an OOM kill, a power cut) there would stop
+//! it reaches that step, as a crash (SIGKILL, an OOM kill, a panic) there would stop
 //! it. The crash tests restart the bot without it and check that nothing was lost or done
 //! twice. The steps:
 //!
