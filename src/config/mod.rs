@@ -91,6 +91,9 @@ pub struct MatrixConfig {
 pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
 /// How often the members of `editor_groups` are looked up again.
 pub const DEFAULT_EDITOR_GROUPS_REFRESH: Duration = Duration::from_secs(10 * 60);
+/// How long Socket Mode waits before trying again to open a connection that failed to
+/// open, in seconds: Slack asks clients not to retry faster.
+pub const DEFAULT_RECONNECT_SECS: u64 = 30;
 
 /// `[slack]`: the bot in a Slack workspace over Socket Mode.
 #[derive(Debug, Clone)]
@@ -111,6 +114,8 @@ pub struct SlackConfig {
     pub editor_groups_refresh: Duration,
     /// The channel id that receives warnings from channels in `editors` mode.
     pub editors_channel: Option<String>,
+    /// Seconds between attempts to open a Socket Mode connection that failed to open.
+    pub reconnect_secs: u64,
     pub default_mode: RoomMode,
     /// Modes by channel id.
     pub modes: BTreeMap<String, RoomMode>,

@@ -97,6 +97,7 @@ impl SlackBotDir {
              app_token_env = {APP_TOKEN_ENV:?}\n\
              bot_token_env = {BOT_TOKEN_ENV:?}\n\
              data_dir = \"data\"\n\
+             reconnect_secs = 1\n\
              default_mode = {mode:?}\n\
              editors = {editors}\n\
              editor_groups = {groups}\n",

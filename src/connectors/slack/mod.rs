@@ -51,8 +51,6 @@ use outgoing::Slack;
 
 /// How long the lanes may take to finish queued events at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
-/// How long Socket Mode waits before opening a connection again after a failure.
-const RECONNECT_SECS: u64 = 5;
 
 /// Whether Slack runs alone in the process, or beside Matrix (which then serves the
 /// metrics listener and the file watcher for both).
@@ -183,7 +181,7 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
         commands: Box::new(move |event| messages::slash_command(&commands_bot, event)),
     });
     let listener = tokio::select! {
-        listener = socket::listen(client, &app_token, intake, RECONNECT_SECS) => listener?,
+        listener = socket::listen(client, &app_token, intake, slack.reconnect_secs) => listener?,
         () = shutdown.requested() => return Ok(()),
     };
 
