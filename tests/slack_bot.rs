@@ -516,16 +516,72 @@ async fn a_bad_bot_token_stops_the_bot_at_start_with_slacks_error() {
     let slack = FakeSlack::start().await;
     let dir = SlackBotDir::new(&slack.api_url(), APP_TOKEN, "xoxb-not-the-one");
     dir.configure(&SlackSettings::default());
-    let mut bot = dir.start();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bot.is_running() {
-        assert!(tokio::time::Instant::now() < deadline, "still running");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let status = dir.start().exited(WAIT).await;
+    assert_eq!(status.code(), Some(2), "{status}");
     let log = dir.log();
     assert!(log.contains("invalid_auth"), "{log}");
     assert!(
         !log.contains("xoxb-not-the-one"),
         "the token is not logged: {log}"
     );
+}
+
+/// The one error line a bot that stopped at start printed.
+fn the_error_line(log: &str) -> &str {
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|line| line.starts_with("copydesk: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error line: {log}");
+    errors[0]
+}
+
+#[tokio::test]
+async fn a_bad_app_token_stops_the_bot_at_start_naming_the_key_to_fix() {
+    let slack = FakeSlack::start().await;
+    let dir = SlackBotDir::new(&slack.api_url(), "xapp-not-the-one", BOT_TOKEN);
+    dir.configure(&SlackSettings::default());
+    let status = dir.start().exited(WAIT).await;
+    assert_eq!(status.code(), Some(2), "{status}");
+    let log = dir.log();
+    let error = the_error_line(&log);
+    for expected in [
+        "config.toml:",
+        "app_token_env",
+        "app-level token",
+        "invalid_auth",
+    ] {
+        assert!(error.contains(expected), "{expected} in: {error}");
+    }
+    assert!(
+        !log.contains("xapp-not-the-one"),
+        "the token is not logged: {log}"
+    );
+    assert_eq!(slack.connections(), 0);
+    slack.assert_no_violations();
+}
+
+#[tokio::test]
+async fn slack_failing_at_start_delays_the_bot_without_stopping_it() {
+    let slack = FakeSlack::start().await;
+    // The start's check of the app-level token meets Slack's own failures first.
+    slack.fail_connections_open(2);
+    let dir = SlackBotDir::new(&slack.api_url(), APP_TOKEN, BOT_TOKEN);
+    dir.configure(&SlackSettings::default());
+    let mut bot = dir.start();
+    slack
+        .wait_until(WAIT, "the bot's Socket Mode connection", |s| {
+            s.connections() >= 1
+        })
+        .await;
+    assert!(bot.is_running());
+    let outcomes = slack.outcomes("apps.connections.open");
+    assert_eq!(
+        outcomes[..2],
+        ["internal_error", "internal_error"],
+        "{outcomes:?}"
+    );
+    let status = bot.stop().await;
+    assert!(status.success(), "{status}");
+    slack.assert_no_violations();
 }

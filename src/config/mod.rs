@@ -181,6 +181,18 @@ impl fmt::Debug for Secret {
 }
 
 impl Secret {
+    /// Where the secret is named, for an error about its value: `config.toml:7:16:
+    /// app_token_env (the environment variable COPYDESK_SLACK_APP_TOKEN)`.
+    pub fn origin(&self) -> String {
+        match &self.file {
+            Some(path) => format!("{}: {} (the file {})", self.place, self.key, path.display()),
+            None => format!(
+                "{}: {} (the environment variable {})",
+                self.place, self.key, self.variable
+            ),
+        }
+    }
+
     /// The variable's value; an error naming the variable and the config key when it is
     /// unset or empty.
     pub fn read(&self) -> anyhow::Result<String> {

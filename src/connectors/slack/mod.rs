@@ -6,8 +6,9 @@
 //! decided in the core and `crate::lifecycle`, the same code as for Matrix.
 //!
 //! How a run goes:
-//! 1. `auth.test` with the bot token: who the bot is (its own messages are never
-//!    answered); the editors' user groups are looked up (`ops`), and again on a timer.
+//! 1. `start`: `auth.test` with the bot token (who the bot is: its own messages are
+//!    never answered), and the app-level token tried; the editors' user groups are
+//!    looked up (`ops`), and again on a timer.
 //! 2. `socket`: Socket Mode opens (two connections, each reconnecting on its own after
 //!    a disconnect or a refresh request); every envelope is acknowledged at once and its
 //!    event queued. There is no backlog to skip: Socket Mode delivers only what happens
@@ -30,6 +31,7 @@ mod ops;
 mod outgoing;
 mod pace;
 mod socket;
+mod start;
 
 use std::collections::HashSet;
 use std::os::unix::fs::DirBuilderExt as _;
@@ -98,36 +100,6 @@ impl SlackBot {
     }
 }
 
-/// How long to wait between `auth.test` calls at start while Slack cannot be reached.
-const UNREACHABLE_RETRY: Duration = Duration::from_secs(10);
-
-/// `auth.test` at start, until Slack answers: a Slack or network outage at boot delays
-/// the bot (and must not stop a Matrix connector running beside it); only an answer that
-/// refuses the token stops it.
-async fn who_am_i(api: &api::Api) -> anyhow::Result<api::Identity> {
-    let mut warned = false;
-    loop {
-        match api.auth_test().await {
-            Ok(identity) => {
-                if warned {
-                    tracing::info!("Slack answers again");
-                }
-                return Ok(identity);
-            }
-            Err(error) if pace::api_code(&error).is_some() => {
-                return Err(error.context("auth.test with the bot token"));
-            }
-            Err(error) => {
-                if !warned {
-                    tracing::warn!("Slack cannot be reached at start; retrying: {error:#}");
-                    warned = true;
-                }
-                tokio::time::sleep(UNREACHABLE_RETRY).await;
-            }
-        }
-    }
-}
-
 /// Runs the Slack bot until SIGINT or SIGTERM. Returns an error only for what retrying
 /// cannot fix (a token Slack refuses, a data_dir that cannot be used).
 pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> anyhow::Result<()> {
@@ -158,9 +130,13 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
     let client = api::client(&slack.api_url)?;
     let api = api::Api::new(client.clone(), &bot_token);
     let identity = tokio::select! {
-        identity = who_am_i(&api) => identity?,
+        identity = start::who_am_i(&api, &slack.bot_token) => identity?,
         () = shutdown.requested() => return Ok(()),
     };
+    tokio::select! {
+        checked = start::check_app_token(client.clone(), &app_token, &slack.app_token) => checked?,
+        () = shutdown.requested() => return Ok(()),
+    }
     let bot = Arc::new(SlackBot {
         own: Own {
             user_id: identity.user_id.clone(),
