@@ -10,7 +10,7 @@ mod slack_bot;
 use std::time::Duration;
 
 use fake_slack::*;
-use slack_bot::{SlackBotDir, SlackBotProcess, SlackSettings};
+use slack_bot::{SlackBotDir, SlackBotProcess, SlackSettings, free_port, get_metrics};
 
 /// Restates the example knowledge file's allegation with no source: a warning.
 const ALLEGATION: &str = "so russian intelligence is basically helping the smugglers";
@@ -459,6 +459,26 @@ async fn matrix_and_slack_run_in_one_process_and_slack_does_not_wait_for_matrix(
             setup.dir.log().contains("homeserver")
         })
         .await;
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn with_matrix_beside_it_slacks_counters_are_on_the_one_metrics_listener() {
+    let port = free_port();
+    let setup = start(SlackSettings {
+        with_unreachable_matrix: true,
+        metrics_port: Some(port),
+        ..SlackSettings::default()
+    })
+    .await;
+    let ts = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &ts).await;
+    let (status, metrics) = get_metrics(port, "/metrics").await;
+    assert_eq!(status, 200, "{metrics}");
+    assert!(
+        metrics.contains("copydesk_commands_total{platform=\"slack\",command=\"context\"} 1"),
+        "{metrics}"
+    );
     setup.finish().await;
 }
 

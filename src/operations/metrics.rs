@@ -4,14 +4,16 @@
 //! * `/healthz` answers 200 while the sync loop is running and its last successful sync
 //!   is recent (younger than `max_sync_age`), and 503 with the reason otherwise: before
 //!   the first sync, and while the homeserver cannot be reached.
-//! * `/metrics`: messages checked, warnings by verdict, commands by name, feedback votes,
-//!   reloads by outcome, the check latency histogram, the sync lag, and the knowledge
-//!   file version serving (`copydesk_knowledge_info{version="…"} 1`).
+//! * `/metrics`: messages checked, warnings by verdict, commands by name and feedback
+//!   votes, each by `platform` (`matrix`, `slack`); reloads by outcome, the check latency
+//!   histogram, the sync lag, and the knowledge file version serving
+//!   (`copydesk_knowledge_info{version="…"} 1`).
 //!
-//! The counters go to a `metrics-exporter-prometheus` recorder owned by [`Metrics`]
-//! rather than the process-wide one, so tests (and a second bot in one process) each
-//! have their own. The listener is a few lines of hyper: two read-only routes do not need
-//! a web framework.
+//! One [`Metrics`] serves the whole process: with Matrix and Slack in one process both
+//! count into it, and one listener shows both. The counters go to a
+//! `metrics-exporter-prometheus` recorder it owns rather than the process-wide one, so
+//! tests each have their own. The listener is a few lines of hyper: two read-only routes
+//! do not need a web framework.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -63,11 +65,26 @@ impl Default for MetricsSettings {
     }
 }
 
+/// The chat platform a counted event happened on: the `platform` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Matrix,
+    Slack,
+}
+
+impl Platform {
+    fn label(self) -> &'static str {
+        match self {
+            Platform::Matrix => "matrix",
+            Platform::Slack => "slack",
+        }
+    }
+}
+
 /// The bot's metrics and health.
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
-    messages_checked: Counter,
     check_seconds: Histogram,
     sync_lag: Gauge,
     started: Instant,
@@ -136,10 +153,6 @@ impl Metrics {
             SharedString::const_str("1 for the knowledge file version serving"),
         );
         Metrics {
-            messages_checked: recorder.register_counter(
-                &Key::from_static_name("copydesk_messages_checked_total"),
-                &METADATA,
-            ),
             check_seconds: recorder
                 .register_histogram(&Key::from_static_name("copydesk_check_seconds"), &METADATA),
             sync_lag: recorder.register_gauge(
@@ -155,38 +168,55 @@ impl Metrics {
         }
     }
 
-    fn counter(&self, name: &'static str, label: &'static str, value: &str) -> Counter {
-        let key = Key::from_parts(name, vec![Label::new(label, value.to_owned())]);
-        self.recorder.register_counter(&key, &METADATA)
+    fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Counter {
+        let labels = labels
+            .iter()
+            .map(|(label, value)| Label::new(*label, (*value).to_owned()))
+            .collect::<Vec<_>>();
+        self.recorder
+            .register_counter(&Key::from_parts(name, labels), &METADATA)
     }
 
     /// A message was checked in `took`.
-    pub fn checked(&self, took: Duration) {
-        self.messages_checked.increment(1);
+    pub fn checked(&self, platform: Platform, took: Duration) {
+        self.counter(
+            "copydesk_messages_checked_total",
+            &[("platform", platform.label())],
+        )
+        .increment(1);
         self.check_seconds.record(took.as_secs_f64());
     }
 
     /// A warning was posted about a message with `verdict` (`flag`, `weak`).
-    pub fn warned(&self, verdict: &str) {
-        self.counter("copydesk_warnings_total", "verdict", verdict)
-            .increment(1);
+    pub fn warned(&self, platform: Platform, verdict: &str) {
+        self.counter(
+            "copydesk_warnings_total",
+            &[("platform", platform.label()), ("verdict", verdict)],
+        )
+        .increment(1);
     }
 
     /// A command was answered.
-    pub fn command(&self, name: &str) {
-        self.counter("copydesk_commands_total", "command", name)
-            .increment(1);
+    pub fn command(&self, platform: Platform, name: &str) {
+        self.counter(
+            "copydesk_commands_total",
+            &[("platform", platform.label()), ("command", name)],
+        )
+        .increment(1);
     }
 
     /// A vote on a warning (`useful`, `false-alarm`).
-    pub fn feedback(&self, vote: &str) {
-        self.counter("copydesk_feedback_total", "vote", vote)
-            .increment(1);
+    pub fn feedback(&self, platform: Platform, vote: &str) {
+        self.counter(
+            "copydesk_feedback_total",
+            &[("platform", platform.label()), ("vote", vote)],
+        )
+        .increment(1);
     }
 
     /// A reload finished (`ok`, `failed`).
     pub fn reloaded(&self, outcome: &str) {
-        self.counter("copydesk_reloads_total", "outcome", outcome)
+        self.counter("copydesk_reloads_total", &[("outcome", outcome)])
             .increment(1);
     }
 
@@ -338,27 +368,35 @@ mod tests {
     #[test]
     fn counters_render_as_prometheus_text() {
         let m = Metrics::new(DEFAULT_MAX_SYNC_AGE);
-        m.checked(Duration::from_micros(300));
-        m.checked(Duration::from_micros(700));
-        m.warned("flag");
-        m.command("context");
+        m.checked(Platform::Matrix, Duration::from_micros(300));
+        m.checked(Platform::Slack, Duration::from_micros(700));
+        m.checked(Platform::Slack, Duration::from_micros(900));
+        m.warned(Platform::Slack, "flag");
+        m.command(Platform::Matrix, "context");
         m.knowledge("aaa");
         m.knowledge("bbb");
         let text = m.render();
-        assert!(text.contains("copydesk_messages_checked_total 2"), "{text}");
         assert!(
-            text.contains("copydesk_warnings_total{verdict=\"flag\"} 1"),
+            text.contains("copydesk_messages_checked_total{platform=\"matrix\"} 1"),
             "{text}"
         );
         assert!(
-            text.contains("copydesk_commands_total{command=\"context\"} 1"),
+            text.contains("copydesk_messages_checked_total{platform=\"slack\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("copydesk_warnings_total{platform=\"slack\",verdict=\"flag\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("copydesk_commands_total{platform=\"matrix\",command=\"context\"} 1"),
             "{text}"
         );
         assert!(
             text.contains("copydesk_check_seconds_bucket{le=\"0.0005\"} 1"),
             "{text}"
         );
-        assert!(text.contains("copydesk_check_seconds_count 2"), "{text}");
+        assert!(text.contains("copydesk_check_seconds_count 3"), "{text}");
         assert!(
             text.contains("copydesk_knowledge_info{version=\"bbb\"} 1"),
             "{text}"
@@ -394,7 +432,7 @@ mod tests {
         assert!(health.text().await.unwrap().starts_with("starting"));
 
         metrics.synced();
-        metrics.checked(Duration::from_micros(100));
+        metrics.checked(Platform::Matrix, Duration::from_micros(100));
         let health = http.get(format!("{base}/healthz")).send().await.unwrap();
         assert_eq!(health.status(), 200);
 
@@ -407,7 +445,10 @@ mod tests {
                 .starts_with("text/plain; version=0.0.4")
         );
         let text = scrape.text().await.unwrap();
-        assert!(text.contains("copydesk_messages_checked_total 1"), "{text}");
+        assert!(
+            text.contains("copydesk_messages_checked_total{platform=\"matrix\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("copydesk_sync_lag_seconds"), "{text}");
 
         let missing = http.get(format!("{base}/nope")).send().await.unwrap();

@@ -47,6 +47,7 @@ use crate::connectors::running::{Shutdown, lock_data_dir};
 use crate::lifecycle::Lifecycle;
 use crate::lifecycle::decide::Policy;
 use crate::operations::Operations;
+use crate::operations::metrics::{Metrics, Platform};
 use crate::operations::reload::Reloader;
 use events::Own;
 use outgoing::Slack;
@@ -54,8 +55,8 @@ use outgoing::Slack;
 /// How long the lanes may take to finish queued events at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
-/// Whether Slack runs alone in the process, or beside Matrix (which then serves the
-/// metrics listener and the file watcher for both).
+/// Whether Slack runs alone in the process, or beside Matrix (which then serves the file
+/// watcher and the reload notices for both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alone {
     Yes,
@@ -102,7 +103,12 @@ impl SlackBot {
 
 /// Runs the Slack bot until SIGINT or SIGTERM. Returns an error only for what retrying
 /// cannot fix (a token Slack refuses, a data_dir that cannot be used).
-pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> anyhow::Result<()> {
+pub async fn serve(
+    config: &Config,
+    reloader: Arc<Reloader>,
+    metrics: Arc<Metrics>,
+    alone: Alone,
+) -> anyhow::Result<()> {
     let mut shutdown = Shutdown::listen()?;
     let slack = config.slack.clone().context("no [slack] table")?;
     std::fs::DirBuilder::new()
@@ -117,15 +123,10 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
         &slack.data_dir,
         config.ops.clone(),
         reloader,
+        (metrics, Platform::Slack),
         slack.editors_channel.is_some(),
     )?;
     let lifecycle = Lifecycle::open(&slack.data_dir, ops, slack.editors_channel.clone())?;
-    let metrics_listener = match (alone, config.ops.metrics.enabled) {
-        (Alone::Yes, true) => {
-            Some(crate::operations::metrics::bind(config.ops.metrics.listen).await?)
-        }
-        _ => None,
-    };
 
     let client = api::client(&slack.api_url)?;
     let api = api::Api::new(client.clone(), &bot_token);
@@ -161,19 +162,11 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
         () = shutdown.requested() => return Ok(()),
     };
 
-    let mut background = vec![
-        tokio::spawn(ops::editor_groups(bot.clone())),
-        tokio::spawn(ops::health(bot.clone())),
-    ];
+    let mut background = vec![tokio::spawn(ops::editor_groups(bot.clone()))];
     let mut _watch = None;
     if alone == Alone::Yes {
         background.push(tokio::spawn(ops::freshness(bot.clone())));
-        if let Some(listener) = metrics_listener {
-            let metrics = bot.ops().metrics().clone();
-            background.push(tokio::spawn(crate::operations::metrics::serve(
-                listener, metrics,
-            )));
-        }
+        background.push(tokio::spawn(ops::health(bot.clone())));
         if bot.ops().settings().reload.watch {
             let (watch, reloads) = bot
                 .ops()
