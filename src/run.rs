@@ -236,9 +236,17 @@ pub fn bot(args: RunArgs) -> anyhow::Result<Status> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         use crate::connectors::{matrix, slack};
-        use crate::operations::metrics::{self, Metrics};
+        use crate::operations::metrics::{self, Metrics, Platform};
         // One for the process: with both connectors, one listener shows both.
-        let metrics = std::sync::Arc::new(Metrics::new(config.ops.metrics.max_sync_age));
+        let platforms: Vec<Platform> = [
+            config.matrix.as_ref().map(|_| Platform::Matrix),
+            config.slack.as_ref().map(|_| Platform::Slack),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let metrics =
+            std::sync::Arc::new(Metrics::new(config.ops.metrics.max_sync_age, &platforms));
         if config.ops.metrics.enabled {
             // Bound before connecting, so a taken port stops the bot at start.
             let listener = metrics::bind(config.ops.metrics.listen).await?;

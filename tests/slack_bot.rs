@@ -482,6 +482,44 @@ async fn with_matrix_beside_it_slacks_counters_are_on_the_one_metrics_listener()
     setup.finish().await;
 }
 
+/// Polls the bot's `/healthz` until its status is `status`; the body then.
+async fn healthz_until(port: u16, status: u16, what: &str) -> String {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (now, body) = get_metrics(port, "/healthz").await;
+        if now == status {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/healthz not {status} ({what}) within {WAIT:?}: {now} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn healthz_follows_the_socket_mode_connections() {
+    let port = free_port();
+    let setup = start(SlackSettings {
+        metrics_port: Some(port),
+        ..SlackSettings::default()
+    })
+    .await;
+    let body = healthz_until(port, 200, "connected").await;
+    assert!(body.starts_with("ok: "), "{body}");
+    // Every connection drops, and Slack will not give new ones for a while.
+    setup.slack.fail_connections_open(usize::MAX);
+    setup.slack.drop_connections();
+    let body = healthz_until(port, 503, "every connection down").await;
+    assert_eq!(body, "unhealthy: no Slack Socket Mode connection open\n");
+    setup.slack.fail_connections_open(0);
+    healthz_until(port, 200, "reconnected").await;
+    let ts = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &ts).await;
+    setup.finish().await;
+}
+
 #[tokio::test]
 async fn an_edit_can_add_a_warning_or_remove_the_allegation() {
     let setup = start(SlackSettings::default()).await;

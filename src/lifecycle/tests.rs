@@ -128,7 +128,7 @@ fn open_with(dir: &Path, feedback: FeedbackSettings) -> Lifecycle {
         feedback,
         ..OpsSettings::default()
     };
-    let metrics = Arc::new(Metrics::new(DEFAULT_MAX_SYNC_AGE));
+    let metrics = Arc::new(Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix]));
     let ops = Operations::open(dir, settings, reloader, (metrics, Platform::Matrix), true).unwrap();
     Lifecycle::open(dir, ops, Some(EDITORS.to_owned())).unwrap()
 }

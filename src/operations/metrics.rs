@@ -1,12 +1,17 @@
 //! Metrics and health over HTTP: an optional listener (`[metrics]`, on 127.0.0.1 by
 //! default) serving `/healthz` and Prometheus' `/metrics`.
 //!
-//! * `/healthz` answers 200 while the sync loop is running and its last successful sync
-//!   is recent (younger than `max_sync_age`), and 503 with the reason otherwise: before
-//!   the first sync, and while the homeserver cannot be reached.
+//! * `/healthz` answers 200 while every connector in the process is healthy, and 503
+//!   otherwise, with one line per connector saying why. Matrix is healthy while its last
+//!   successful sync is recent (younger than `max_sync_age`): not before the first sync,
+//!   nor while the homeserver cannot be reached. Slack is healthy while at least one
+//!   Socket Mode connection is open (its `hello` received): not before the first, nor
+//!   while all are down. A socket, unlike a sync, says when it ends, so Slack's health
+//!   needs no clock.
 //! * `/metrics`: messages checked, warnings by verdict, commands by name and feedback
 //!   votes, each by `platform` (`matrix`, `slack`); reloads by outcome, the check latency
-//!   histogram, the sync lag, and the knowledge file version serving
+//!   histogram, the sync lag, Slack's open Socket Mode connections, and the knowledge
+//!   file version serving
 //!   (`copydesk_knowledge_info{version="…"} 1`).
 //!
 //! One [`Metrics`] serves the whole process: with Matrix and Slack in one process both
@@ -17,7 +22,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -88,15 +93,21 @@ pub struct Metrics {
     check_seconds: Histogram,
     sync_lag: Gauge,
     started: Instant,
-    /// Milliseconds after `started` of the last successful sync; 0 before the first.
+    /// The connectors running in the process, each of which `/healthz` wants healthy.
+    platforms: Vec<Platform>,
+    /// Milliseconds after `started` of Matrix's last successful sync; 0 before the first.
     last_sync_ms: AtomicU64,
     max_sync_age: Duration,
+    /// Slack's open Socket Mode connections, and whether one ever opened.
+    sockets_open: AtomicUsize,
+    socket_opened: AtomicBool,
     knowledge_version: Mutex<Option<String>>,
 }
 
 impl Metrics {
-    /// Fresh metrics; `/healthz` wants a successful sync within `max_sync_age`.
-    pub fn new(max_sync_age: Duration) -> Metrics {
+    /// Fresh metrics for a process running the connectors of `platforms`; `/healthz`
+    /// wants Matrix's last successful sync within `max_sync_age`.
+    pub fn new(max_sync_age: Duration, platforms: &[Platform]) -> Metrics {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full("copydesk_check_seconds".to_owned()),
@@ -148,6 +159,11 @@ impl Metrics {
             SharedString::const_str("Seconds since the last successful sync"),
         );
         recorder.describe_gauge(
+            KeyName::from_const_str("copydesk_slack_connections"),
+            None,
+            SharedString::const_str("Slack Socket Mode connections open"),
+        );
+        recorder.describe_gauge(
             KeyName::from_const_str("copydesk_knowledge_info"),
             None,
             SharedString::const_str("1 for the knowledge file version serving"),
@@ -162,8 +178,11 @@ impl Metrics {
             recorder,
             handle,
             started: Instant::now(),
+            platforms: platforms.to_vec(),
             last_sync_ms: AtomicU64::new(0),
             max_sync_age,
+            sockets_open: AtomicUsize::new(0),
+            socket_opened: AtomicBool::new(false),
             knowledge_version: Mutex::new(None),
         }
     }
@@ -256,8 +275,53 @@ impl Metrics {
         }
     }
 
-    /// Healthy, and why (the body of `/healthz`).
+    /// Slack has `open` Socket Mode connections now.
+    pub fn socket_connections(&self, open: usize) {
+        self.sockets_open.store(open, Ordering::Relaxed);
+        if open > 0 {
+            self.socket_opened.store(true, Ordering::Relaxed);
+        }
+        self.recorder
+            .register_gauge(
+                &Key::from_static_name("copydesk_slack_connections"),
+                &METADATA,
+            )
+            .set(open as f64);
+    }
+
+    /// Healthy, and why (the body of `/healthz`): every connector must be.
     pub fn health(&self) -> (bool, String) {
+        let mut healthy = true;
+        let mut why = String::new();
+        for platform in &self.platforms {
+            let (ok, line) = match platform {
+                Platform::Matrix => self.sync_health(),
+                Platform::Slack => self.socket_health(),
+            };
+            healthy &= ok;
+            why.push_str(&line);
+        }
+        (healthy, why)
+    }
+
+    fn socket_health(&self) -> (bool, String) {
+        match self.sockets_open.load(Ordering::Relaxed) {
+            0 if !self.socket_opened.load(Ordering::Relaxed) => (
+                false,
+                "starting: no Slack Socket Mode connection yet\n".to_owned(),
+            ),
+            0 => (
+                false,
+                "unhealthy: no Slack Socket Mode connection open\n".to_owned(),
+            ),
+            open => (
+                true,
+                format!("ok: {open} Slack Socket Mode connection(s) open\n"),
+            ),
+        }
+    }
+
+    fn sync_health(&self) -> (bool, String) {
         match self.sync_lag() {
             None => (false, "starting: no successful sync yet\n".to_owned()),
             Some(lag) if lag > self.max_sync_age => (
@@ -367,7 +431,7 @@ mod tests {
 
     #[test]
     fn counters_render_as_prometheus_text() {
-        let m = Metrics::new(DEFAULT_MAX_SYNC_AGE);
+        let m = Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix]);
         m.checked(Platform::Matrix, Duration::from_micros(300));
         m.checked(Platform::Slack, Duration::from_micros(700));
         m.checked(Platform::Slack, Duration::from_micros(900));
@@ -409,7 +473,7 @@ mod tests {
 
     #[test]
     fn health_follows_the_sync() {
-        let m = Metrics::new(Duration::from_millis(50));
+        let m = Metrics::new(Duration::from_millis(50), &[Platform::Matrix]);
         assert!(!m.health().0);
         m.synced();
         assert!(m.health().0, "{}", m.health().1);
@@ -419,9 +483,50 @@ mod tests {
         assert!(why.starts_with("unhealthy: last successful sync"), "{why}");
     }
 
+    #[test]
+    fn slacks_health_follows_its_socket_mode_connections() {
+        let m = Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Slack]);
+        assert!(m.health().1.starts_with("starting: no Slack Socket Mode"));
+        m.socket_connections(2);
+        assert_eq!(
+            m.health(),
+            (
+                true,
+                "ok: 2 Slack Socket Mode connection(s) open\n".to_owned()
+            )
+        );
+        assert!(m.render().contains("copydesk_slack_connections 2"));
+        m.socket_connections(1);
+        assert!(m.health().0, "one is enough");
+        m.socket_connections(0);
+        assert_eq!(
+            m.health(),
+            (
+                false,
+                "unhealthy: no Slack Socket Mode connection open\n".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn with_both_connectors_each_must_be_healthy() {
+        let m = Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix, Platform::Slack]);
+        m.socket_connections(1);
+        let (healthy, why) = m.health();
+        assert!(!healthy, "Matrix has not synced: {why}");
+        assert!(
+            why.starts_with("starting: no successful sync yet\nok: 1 Slack"),
+            "{why}"
+        );
+        m.synced();
+        assert!(m.health().0, "{}", m.health().1);
+        m.socket_connections(0);
+        assert!(!m.health().0);
+    }
+
     #[tokio::test]
     async fn the_listener_answers_healthz_and_metrics_over_http() {
-        let metrics = Arc::new(Metrics::new(DEFAULT_MAX_SYNC_AGE));
+        let metrics = Arc::new(Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix]));
         let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(serve(listener, metrics.clone()));

@@ -422,7 +422,7 @@ mod tests {
 
     /// Metrics of their own, for one test.
     fn test_metrics() -> (Arc<Metrics>, Platform) {
-        let metrics = Metrics::new(metrics::DEFAULT_MAX_SYNC_AGE);
+        let metrics = Metrics::new(metrics::DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix]);
         (Arc::new(metrics), Platform::Matrix)
     }
 

@@ -10,8 +10,8 @@
 //!    never answered), and the app-level token tried; the editors' user groups are
 //!    looked up (`ops`), and again on a timer.
 //! 2. `socket`: Socket Mode opens (two connections, each reconnecting on its own after
-//!    a disconnect or a refresh request); every envelope is acknowledged at once and its
-//!    event queued. There is no backlog to skip: Socket Mode delivers only what happens
+//!    a disconnect or a refresh request, watched by `connections` for `/healthz`); every
+//!    envelope is acknowledged at once and its event queued. There is no backlog to skip: Socket Mode delivers only what happens
 //!    while connected, and redeliveries are caught by event id.
 //! 3. `messages`: a dispatcher hands each event (read by `events`) to its channel's lane
 //!    (`crate::lifecycle::lanes`); `outgoing` posts through the Web API (`api`), paced
@@ -25,6 +25,7 @@
 //! `lock`.
 
 mod api;
+mod connections;
 mod events;
 mod messages;
 mod ops;
@@ -123,7 +124,7 @@ pub async fn serve(
         &slack.data_dir,
         config.ops.clone(),
         reloader,
-        (metrics, Platform::Slack),
+        (metrics.clone(), Platform::Slack),
         slack.editors_channel.is_some(),
     )?;
     let lifecycle = Lifecycle::open(&slack.data_dir, ops, slack.editors_channel.clone())?;
@@ -158,7 +159,7 @@ pub async fn serve(
         commands: Box::new(move |event| messages::slash_command(&commands_bot, event)),
     });
     let listener = tokio::select! {
-        listener = socket::listen(client, &app_token, intake, slack.reconnect_secs) => listener?,
+        listener = socket::listen(&client, &app_token, intake, slack.reconnect_secs, metrics) => listener?,
         () = shutdown.requested() => return Ok(()),
     };
 
@@ -166,7 +167,6 @@ pub async fn serve(
     let mut _watch = None;
     if alone == Alone::Yes {
         background.push(tokio::spawn(ops::freshness(bot.clone())));
-        background.push(tokio::spawn(ops::health(bot.clone())));
         if bot.ops().settings().reload.watch {
             let (watch, reloads) = bot
                 .ops()
