@@ -570,6 +570,36 @@ async fn a_user_group_member_is_an_editor() {
 }
 
 #[tokio::test]
+async fn warnings_still_unsent_when_the_grace_at_shutdown_runs_out_are_logged_by_id() {
+    let mut setup = start(SlackSettings::default()).await;
+    // The first warning waits two minutes for its 429; the second waits behind it.
+    setup.slack.rate_limit("chat.postMessage", 1, 120);
+    let first = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    let second = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup
+        .slack
+        .wait_until(WAIT, "the first warning rate-limited", |s| {
+            s.outcomes("chat.postMessage") == ["ratelimited"]
+        })
+        .await;
+    let status = setup.bot.stop().await;
+    assert!(status.success(), "{status}");
+    let log = setup.dir.log();
+    let unfinished: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains(" WARN ") && line.contains("not finished at shutdown"))
+        .collect();
+    assert_eq!(unfinished.len(), 2, "{log}");
+    for (line, ts) in unfinished.iter().zip([&first, &second]) {
+        assert!(line.contains(&format!("channel={NEWS}")), "{line}");
+        assert!(line.contains(&format!("id={NEWS}/{ts}")), "{line}");
+        assert!(!line.contains("russian"), "no message text: {line}");
+    }
+    assert!(setup.slack.bot_messages(NEWS).is_empty());
+    setup.slack.assert_no_violations();
+}
+
+#[tokio::test]
 async fn a_bad_bot_token_stops_the_bot_at_start_with_slacks_error() {
     let slack = FakeSlack::start().await;
     let dir = SlackBotDir::new(&slack.api_url(), APP_TOKEN, "xoxb-not-the-one");

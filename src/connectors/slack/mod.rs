@@ -17,7 +17,8 @@
 //!    (`crate::lifecycle::lanes`); `outgoing` posts through the Web API (`api`), paced
 //!    per channel and patient with 429s (`pace`).
 //! 4. SIGINT/SIGTERM close the sockets, every lane finishes its queue (within
-//!    `SHUTDOWN_GRACE`), and the bot exits.
+//!    `SHUTDOWN_GRACE`; each event still unfinished then is logged by channel and id),
+//!    and the bot exits.
 //!
 //! Privacy: logs at info and above carry channel ids, message ids (`channel/ts`) and
 //! user ids, never message text. Files in `data_dir`: `memory.json`, `settings.json`,
@@ -151,7 +152,8 @@ pub async fn serve(
     ops::refresh_editor_groups(&bot).await;
 
     let (queue, inbox) = mpsc::unbounded_channel();
-    let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox));
+    let in_hand = Arc::new(messages::InHand::default());
+    let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox, in_hand.clone()));
     let commands_bot = bot.clone();
     let intake = Arc::new(socket::Intake {
         queue: queue.clone(),
@@ -190,7 +192,10 @@ pub async fn serve(
     let _ = queue.send(messages::Incoming::Stop);
     match tokio::time::timeout(SHUTDOWN_GRACE, dispatcher).await {
         Ok(_) => tracing::info!("Slack stopped cleanly"),
-        Err(_) => tracing::warn!("Slack stopped with events still queued"),
+        Err(_) => {
+            let unfinished = in_hand.log_unfinished();
+            tracing::warn!(unfinished, "Slack stopped with events not finished");
+        }
     }
     for task in background {
         task.abort();
