@@ -1,6 +1,7 @@
 //! The real bot (`copydesk run`) against the strict fake Slack: commands, warnings in
-//! every mode, edits, deletions, feedback, redeliveries, restarts and a 429 storm. Every
-//! test ends with no protocol violation recorded by the fake.
+//! every mode, edits, deletions, feedback, redeliveries, restarts, health and metrics,
+//! tokens refused at start, shutdown and a 429 storm. Every test ends with every envelope
+//! acked well within Slack's 3 s and no protocol violation recorded by the fake.
 
 #[path = "support/fake_slack/mod.rs"]
 mod fake_slack;
@@ -19,6 +20,9 @@ const ATTRIBUTED: &str = "Mitov told The Times that russian intelligence is help
 const WAIT: Duration = Duration::from_secs(20);
 /// How long to watch for something that must not happen.
 const QUIET: Duration = Duration::from_millis(1500);
+/// The slowest ack a test accepts: the bot acks before doing any work, so even a busy
+/// test machine stays far below Slack's 3 s.
+const MAX_ACK: Duration = Duration::from_secs(1);
 
 /// A fake Slack and the bot connected to it.
 struct Setup {
@@ -59,8 +63,24 @@ impl Setup {
         self.replies_to(channel, ts).remove(0)
     }
 
+    /// Every envelope the fake sent is acked, each within `MAX_ACK`.
+    async fn assert_acked_at_once(&self) {
+        self.slack
+            .wait_until(WAIT, "every envelope acked", |s| {
+                s.envelopes().iter().all(|e| e.acked)
+            })
+            .await;
+        let slowest = self.slack.ack_latencies().into_iter().max();
+        assert!(
+            slowest.is_some_and(|slowest| slowest < MAX_ACK),
+            "slowest ack: {slowest:?}"
+        );
+    }
+
     /// Restarts the bot on the same data dir.
     async fn restart(&mut self) {
+        // Stopped mid-delivery, a bot would leave an envelope for the fake to send again.
+        self.assert_acked_at_once().await;
         let status = self.bot.stop().await;
         assert!(status.success(), "{status}: {}", self.bot.log());
         self.bot = self.dir.start();
@@ -70,6 +90,7 @@ impl Setup {
     }
 
     async fn finish(mut self) {
+        self.assert_acked_at_once().await;
         let status = self.bot.stop().await;
         assert!(status.success(), "{status}");
         self.slack.assert_no_violations();
@@ -265,6 +286,46 @@ async fn warn_private_shows_the_warning_to_the_author_only() {
 }
 
 #[tokio::test]
+async fn warn_private_sends_a_direct_message_when_the_ephemeral_cannot_be_shown() {
+    let setup = start(SlackSettings {
+        default_mode: "warn-private",
+        ..SlackSettings::default()
+    })
+    .await;
+    setup
+        .slack
+        .fail_next("chat.postEphemeral", "user_not_in_channel", 1);
+    let ts = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup
+        .slack
+        .wait_until(WAIT, "a direct message to Ann", |s| {
+            !s.calls_ok("conversations.open").is_empty() && !s.bot_messages(&s.dm(ANN)).is_empty()
+        })
+        .await;
+    assert_eq!(
+        setup.slack.calls_ok("conversations.open")[0]["users"],
+        ANN,
+        "the direct-message channel is the author's"
+    );
+    let direct = &setup.slack.bot_messages(&setup.slack.dm(ANN))[0];
+    assert!(direct.text.contains("Mitov"), "{direct:?}");
+    let blocks = text_of_blocks(direct);
+    assert!(blocks.contains("About your message"), "{blocks}");
+    let link = format!("archives/{NEWS}/p{}", ts.replace('.', ""));
+    assert!(blocks.contains(&link), "a link to the message: {blocks}");
+    assert_eq!(
+        setup.slack.outcomes("chat.postEphemeral"),
+        ["user_not_in_channel"]
+    );
+    assert!(setup.slack.ephemerals(ANN).is_empty());
+    assert!(
+        setup.slack.bot_messages(NEWS).is_empty(),
+        "nothing in the channel"
+    );
+    setup.finish().await;
+}
+
+#[tokio::test]
 async fn editors_mode_sends_the_warning_to_the_editors_channel_with_a_permalink() {
     let setup = start(SlackSettings {
         default_mode: "editors",
@@ -444,6 +505,31 @@ async fn hostile_text_is_escaped_and_long_text_kept_within_slacks_limits() {
 }
 
 #[tokio::test]
+async fn markup_a_user_typed_comes_back_as_text_never_as_a_mention_or_a_link() {
+    let setup = start(SlackSettings::default()).await;
+    // Typed, so Slack sends it escaped: `&lt;!channel&gt;`, not a broadcast.
+    let hostile = "<!channel> <!here> <@U123> <https://evil.example|click> & <#C999|general>";
+    let check = events::typed(&format!("!check {hostile} {ALLEGATION}"));
+    let check = setup.slack.post(ANN, NEWS, &check, None).await;
+    let claim = events::typed(&format!("{ALLEGATION}. {hostile}"));
+    let claim = setup.slack.post(ANN, NEWS, &claim, None).await;
+    let answer = setup.wait_for_reply(NEWS, &check).await;
+    let warning = setup.wait_for_reply(NEWS, &claim).await;
+    let echoed = text_of_blocks(&answer);
+    assert!(
+        echoed.contains("&lt;!channel&gt;") && echoed.contains("&lt;@U123&gt;"),
+        "the !check answer quotes the text, escaped: {echoed}"
+    );
+    for message in [&answer, &warning] {
+        let everything = format!("{} {}", message.text, message.blocks);
+        for live in ["<!channel", "<!here", "<@U123", "<https://evil", "<#C999"] {
+            assert!(!everything.contains(live), "{live} in {everything}");
+        }
+    }
+    setup.finish().await;
+}
+
+#[tokio::test]
 async fn matrix_and_slack_run_in_one_process_and_slack_does_not_wait_for_matrix() {
     let setup = start(SlackSettings {
         with_unreachable_matrix: true,
@@ -596,6 +682,7 @@ async fn warnings_still_unsent_when_the_grace_at_shutdown_runs_out_are_logged_by
         assert!(!line.contains("russian"), "no message text: {line}");
     }
     assert!(setup.slack.bot_messages(NEWS).is_empty());
+    setup.assert_acked_at_once().await;
     setup.slack.assert_no_violations();
 }
 
