@@ -92,7 +92,7 @@ pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
 /// How often the members of `editor_groups` are looked up again.
 pub const DEFAULT_EDITOR_GROUPS_REFRESH: Duration = Duration::from_secs(10 * 60);
 /// How long Socket Mode waits before trying again to open a connection that failed to
-/// open, in seconds: Slack asks clients not to retry faster.
+/// open, in seconds: patient, since a retry within seconds rarely finds Slack recovered.
 pub const DEFAULT_RECONNECT_SECS: u64 = 30;
 
 /// `[slack]`: the bot in a Slack workspace over Socket Mode.

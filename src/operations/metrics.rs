@@ -10,9 +10,8 @@
 //!   needs no clock.
 //! * `/metrics`: messages checked, warnings by verdict, commands by name and feedback
 //!   votes, each by `platform` (`matrix`, `slack`); reloads by outcome, the check latency
-//!   histogram, the sync lag, Slack's open Socket Mode connections, and the knowledge
-//!   file version serving
-//!   (`copydesk_knowledge_info{version="…"} 1`).
+//!   histogram, Matrix's sync lag, Slack's open Socket Mode connections, and the
+//!   knowledge file version serving (`copydesk_knowledge_info{version="…"} 1`).
 //!
 //! One [`Metrics`] serves the whole process: with Matrix and Slack in one process both
 //! count into it, and one listener shows both. The counters go to a
@@ -91,7 +90,6 @@ pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     check_seconds: Histogram,
-    sync_lag: Gauge,
     started: Instant,
     /// The connectors running in the process, each of which `/healthz` wants healthy.
     platforms: Vec<Platform>,
@@ -171,10 +169,6 @@ impl Metrics {
         Metrics {
             check_seconds: recorder
                 .register_histogram(&Key::from_static_name("copydesk_check_seconds"), &METADATA),
-            sync_lag: recorder.register_gauge(
-                &Key::from_static_name("copydesk_sync_lag_seconds"),
-                &METADATA,
-            ),
             recorder,
             handle,
             started: Instant::now(),
@@ -194,6 +188,11 @@ impl Metrics {
             .collect::<Vec<_>>();
         self.recorder
             .register_counter(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    fn gauge(&self, name: &'static str) -> Gauge {
+        self.recorder
+            .register_gauge(&Key::from_static_name(name), &METADATA)
     }
 
     /// A message was checked in `took`.
@@ -281,12 +280,7 @@ impl Metrics {
         if open > 0 {
             self.socket_opened.store(true, Ordering::Relaxed);
         }
-        self.recorder
-            .register_gauge(
-                &Key::from_static_name("copydesk_slack_connections"),
-                &METADATA,
-            )
-            .set(open as f64);
+        self.gauge("copydesk_slack_connections").set(open as f64);
     }
 
     /// Healthy, and why (the body of `/healthz`): every connector must be.
@@ -341,8 +335,10 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
+        // Registered only once Matrix has synced, so a Slack-only bot shows no Matrix lag.
         if let Some(lag) = self.sync_lag() {
-            self.sync_lag.set(lag.as_secs_f64());
+            self.gauge("copydesk_sync_lag_seconds")
+                .set(lag.as_secs_f64());
         }
         self.handle.run_upkeep();
         self.handle.render()
@@ -495,7 +491,9 @@ mod tests {
                 "ok: 2 Slack Socket Mode connection(s) open\n".to_owned()
             )
         );
-        assert!(m.render().contains("copydesk_slack_connections 2"));
+        let text = m.render();
+        assert!(text.contains("copydesk_slack_connections 2"), "{text}");
+        assert!(!text.contains("sync_lag"), "no Matrix here: {text}");
         m.socket_connections(1);
         assert!(m.health().0, "one is enough");
         m.socket_connections(0);

@@ -55,6 +55,22 @@ struct Held {
     id: String,
 }
 
+impl Held {
+    fn of(event: &Event) -> Held {
+        let (kind, channel, id) = match event {
+            Event::Message { message, .. } => ("message", &message.room, &message.event),
+            Event::Edited { edit, .. } => ("edit", &edit.room, &edit.event),
+            Event::Deleted { deletion, deleted } => ("deletion", &deletion.room, deleted),
+            Event::Reaction { reaction, .. } => ("reaction", &reaction.room, &reaction.event),
+        };
+        Held {
+            kind,
+            channel: channel.clone(),
+            id: id.clone(),
+        }
+    }
+}
+
 impl InHand {
     fn hold(self: &Arc<Self>, held: Held) -> Holding {
         let mut guard = lock(&self.0);
@@ -76,7 +92,7 @@ impl InHand {
                 channel = %held.channel,
                 id = %held.id,
                 event = held.kind,
-                "not finished at shutdown: its answer or warning will not be posted"
+                "not finished at shutdown: dropped, and Slack will not send it again"
             );
         }
         guard.1.len()
@@ -136,13 +152,7 @@ pub async fn work(
                         tracing::debug!(event_id = %push.event_id, "not followed");
                         continue;
                     };
-                    let (kind, channel, id) = match &event {
-                        Event::Message { message, .. } => ("message", &message.room, &message.event),
-                        Event::Edited { edit, .. } => ("edit", &edit.room, &edit.event),
-                        Event::Deleted { deletion, deleted } => ("deletion", &deletion.room, deleted),
-                        Event::Reaction { reaction, .. } => ("reaction", &reaction.room, &reaction.event),
-                    };
-                    let held = Held { kind, channel: channel.clone(), id: id.clone() };
+                    let held = Held::of(&event);
                     let channel = held.channel.clone();
                     let holding = in_hand.hold(held);
                     lanes.route(channel, Tracked { event, holding });

@@ -11,8 +11,9 @@
 //!    looked up (`ops`), and again on a timer.
 //! 2. `socket`: Socket Mode opens (two connections, each reconnecting on its own after
 //!    a disconnect or a refresh request, watched by `connections` for `/healthz`); every
-//!    envelope is acknowledged at once and its event queued. There is no backlog to skip: Socket Mode delivers only what happens
-//!    while connected, and redeliveries are caught by event id.
+//!    envelope is acknowledged at once and its event queued. There is no backlog to
+//!    skip: Socket Mode delivers only what happens while connected, and redeliveries are
+//!    caught by event id.
 //! 3. `messages`: a dispatcher hands each event (read by `events`) to its channel's lane
 //!    (`crate::lifecycle::lanes`); `outgoing` posts through the Web API (`api`), paced
 //!    per channel and patient with 429s (`pace`).
@@ -136,8 +137,9 @@ pub async fn serve(
         identity = start::who_am_i(&api, &slack.bot_token) => identity?,
         () = shutdown.requested() => return Ok(()),
     };
+    let checking = start::check_app_token(client.clone(), &app_token, &slack.app_token);
     tokio::select! {
-        checked = start::check_app_token(client.clone(), &app_token, &slack.app_token) => checked?,
+        checked = checking => checked?,
         () = shutdown.requested() => return Ok(()),
     }
     let bot = Arc::new(SlackBot {
@@ -160,8 +162,9 @@ pub async fn serve(
         recent: socket::Recent::default(),
         commands: Box::new(move |event| messages::slash_command(&commands_bot, event)),
     });
+    let listening = socket::listen(&client, &app_token, intake, slack.reconnect_secs, metrics);
     let listener = tokio::select! {
-        listener = socket::listen(&client, &app_token, intake, slack.reconnect_secs, metrics) => listener?,
+        listener = listening => listener?,
         () = shutdown.requested() => return Ok(()),
     };
 
