@@ -236,14 +236,30 @@ pub fn bot(args: RunArgs) -> anyhow::Result<Status> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         use crate::connectors::{matrix, slack};
+        use crate::operations::metrics::{self, Metrics, Platform};
+        // One for the process: with both connectors, one listener shows both.
+        let platforms: Vec<Platform> = [
+            config.matrix.as_ref().map(|_| Platform::Matrix),
+            config.slack.as_ref().map(|_| Platform::Slack),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let metrics =
+            std::sync::Arc::new(Metrics::new(config.ops.metrics.max_sync_age, &platforms));
+        if config.ops.metrics.enabled {
+            // Bound before connecting, so a taken port stops the bot at start.
+            let listener = metrics::bind(config.ops.metrics.listen).await?;
+            tokio::spawn(metrics::serve(listener, metrics.clone()));
+        }
         match (&config.matrix, &config.slack) {
-            (Some(_), None) => matrix::serve(&config, reloader).await,
-            (None, Some(_)) => slack::serve(&config, reloader, slack::Alone::Yes).await,
-            // Matrix serves the metrics and the file watcher for both. A fatal error in
-            // either stops the process, so a supervisor restarts both.
+            (Some(_), None) => matrix::serve(&config, reloader, metrics).await,
+            (None, Some(_)) => slack::serve(&config, reloader, metrics, slack::Alone::Yes).await,
+            // Matrix serves the file watcher for both. A fatal error in either stops the
+            // process, so a supervisor restarts both.
             _ => tokio::try_join!(
-                matrix::serve(&config, reloader.clone()),
-                slack::serve(&config, reloader, slack::Alone::No)
+                matrix::serve(&config, reloader.clone(), metrics.clone()),
+                slack::serve(&config, reloader, metrics, slack::Alone::No)
             )
             .map(|_| ()),
         }

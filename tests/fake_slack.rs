@@ -617,6 +617,59 @@ async fn arguments_content_and_blocks_are_checked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bots_broadcast_is_a_violation_and_failures_come_on_demand() {
+    let slack = FakeSlack::start().await;
+    let call = |method: &'static str, body: Value| {
+        let slack = &slack;
+        async move { error_of(post_json(slack, method, Some(BOT_TOKEN), &body).await).await }
+    };
+    for broadcast in ["<!channel>", "<!here|here>", "<!everyone>"] {
+        let text = format!("heads up {broadcast}");
+        assert_eq!(
+            call("chat.postMessage", json!({"channel": NEWS, "text": text})).await,
+            "invalid_arguments"
+        );
+        let blocks = section(&text);
+        assert_eq!(
+            call(
+                "chat.postEphemeral",
+                json!({"channel": NEWS, "user": ANN, "text": "x", "blocks": blocks})
+            )
+            .await,
+            "invalid_arguments"
+        );
+    }
+    assert_eq!(slack.take_violations().len(), 6);
+    // Escaped, as user text must be, it is plain text; `<!date…>` is no broadcast.
+    let escaped = "&lt;!channel&gt; <!date^1392734382^{date}|Feb 18>";
+    assert_eq!(
+        call(
+            "chat.postMessage",
+            json!({"channel": NEWS, "text": escaped})
+        )
+        .await,
+        "ok"
+    );
+
+    slack.fail_next("chat.postEphemeral", "user_not_in_channel", 1);
+    let ephemeral = json!({"channel": NEWS, "user": ANN, "text": "only you"});
+    assert_eq!(
+        call("chat.postEphemeral", ephemeral.clone()).await,
+        "user_not_in_channel"
+    );
+    assert!(
+        slack.ephemerals(ANN).is_empty(),
+        "a failed call does nothing"
+    );
+    assert_eq!(call("chat.postEphemeral", ephemeral).await, "ok");
+    assert_eq!(
+        slack.outcomes("chat.postEphemeral")[3..],
+        ["user_not_in_channel", "ok"]
+    );
+    slack.assert_no_violations();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_mode_hello_delivery_and_acks() {
     let slack = FakeSlack::start().await;
     // An event with no connection open waits for one.

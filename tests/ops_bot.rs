@@ -338,9 +338,9 @@ async fn healthz_and_metrics_answer_over_http() {
         .await
         .unwrap();
     for expected in [
-        "copydesk_messages_checked_total 1",
-        "copydesk_warnings_total{verdict=\"flag\"} 1",
-        "copydesk_commands_total{command=\"context\"} 1",
+        "copydesk_messages_checked_total{platform=\"matrix\"} 1",
+        "copydesk_warnings_total{platform=\"matrix\",verdict=\"flag\"} 1",
+        "copydesk_commands_total{platform=\"matrix\",command=\"context\"} 1",
         "copydesk_check_seconds_bucket",
         "copydesk_sync_lag_seconds",
         "copydesk_knowledge_info{version=",

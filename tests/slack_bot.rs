@@ -1,6 +1,7 @@
 //! The real bot (`copydesk run`) against the strict fake Slack: commands, warnings in
-//! every mode, edits, deletions, feedback, redeliveries, restarts and a 429 storm. Every
-//! test ends with no protocol violation recorded by the fake.
+//! every mode, edits, deletions, feedback, redeliveries, restarts, health and metrics,
+//! tokens refused at start, shutdown and a 429 storm. Every test ends with every envelope
+//! acked well within Slack's 3 s and no protocol violation recorded by the fake.
 
 #[path = "support/fake_slack/mod.rs"]
 mod fake_slack;
@@ -10,7 +11,7 @@ mod slack_bot;
 use std::time::Duration;
 
 use fake_slack::*;
-use slack_bot::{SlackBotDir, SlackBotProcess, SlackSettings};
+use slack_bot::{SlackBotDir, SlackBotProcess, SlackSettings, free_port, get_metrics};
 
 /// Restates the example knowledge file's allegation with no source: a warning.
 const ALLEGATION: &str = "so russian intelligence is basically helping the smugglers";
@@ -19,6 +20,9 @@ const ATTRIBUTED: &str = "Mitov told The Times that russian intelligence is help
 const WAIT: Duration = Duration::from_secs(20);
 /// How long to watch for something that must not happen.
 const QUIET: Duration = Duration::from_millis(1500);
+/// The slowest ack a test accepts: the bot acks before doing any work, so even a busy
+/// test machine stays far below Slack's 3 s.
+const MAX_ACK: Duration = Duration::from_secs(1);
 
 /// A fake Slack and the bot connected to it.
 struct Setup {
@@ -59,8 +63,24 @@ impl Setup {
         self.replies_to(channel, ts).remove(0)
     }
 
+    /// Every envelope the fake sent is acked, each within `MAX_ACK`.
+    async fn assert_acked_at_once(&self) {
+        self.slack
+            .wait_until(WAIT, "every envelope acked", |s| {
+                s.envelopes().iter().all(|e| e.acked)
+            })
+            .await;
+        let slowest = self.slack.ack_latencies().into_iter().max();
+        assert!(
+            slowest.is_some_and(|slowest| slowest < MAX_ACK),
+            "slowest ack: {slowest:?}"
+        );
+    }
+
     /// Restarts the bot on the same data dir.
     async fn restart(&mut self) {
+        // Stopped mid-delivery, a bot would leave an envelope for the fake to send again.
+        self.assert_acked_at_once().await;
         let status = self.bot.stop().await;
         assert!(status.success(), "{status}: {}", self.bot.log());
         self.bot = self.dir.start();
@@ -70,6 +90,7 @@ impl Setup {
     }
 
     async fn finish(mut self) {
+        self.assert_acked_at_once().await;
         let status = self.bot.stop().await;
         assert!(status.success(), "{status}");
         self.slack.assert_no_violations();
@@ -259,6 +280,46 @@ async fn warn_private_shows_the_warning_to_the_author_only() {
     tokio::time::sleep(QUIET).await;
     assert!(
         setup.replies_to(NEWS, &ts).is_empty(),
+        "nothing in the channel"
+    );
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn warn_private_sends_a_direct_message_when_the_ephemeral_cannot_be_shown() {
+    let setup = start(SlackSettings {
+        default_mode: "warn-private",
+        ..SlackSettings::default()
+    })
+    .await;
+    setup
+        .slack
+        .fail_next("chat.postEphemeral", "user_not_in_channel", 1);
+    let ts = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup
+        .slack
+        .wait_until(WAIT, "a direct message to Ann", |s| {
+            !s.calls_ok("conversations.open").is_empty() && !s.bot_messages(&s.dm(ANN)).is_empty()
+        })
+        .await;
+    assert_eq!(
+        setup.slack.calls_ok("conversations.open")[0]["users"],
+        ANN,
+        "the direct-message channel is the author's"
+    );
+    let direct = &setup.slack.bot_messages(&setup.slack.dm(ANN))[0];
+    assert!(direct.text.contains("Mitov"), "{direct:?}");
+    let blocks = text_of_blocks(direct);
+    assert!(blocks.contains("About your message"), "{blocks}");
+    let link = format!("archives/{NEWS}/p{}", ts.replace('.', ""));
+    assert!(blocks.contains(&link), "a link to the message: {blocks}");
+    assert_eq!(
+        setup.slack.outcomes("chat.postEphemeral"),
+        ["user_not_in_channel"]
+    );
+    assert!(setup.slack.ephemerals(ANN).is_empty());
+    assert!(
+        setup.slack.bot_messages(NEWS).is_empty(),
         "nothing in the channel"
     );
     setup.finish().await;
@@ -481,6 +542,31 @@ async fn hostile_text_is_escaped_and_long_text_kept_within_slacks_limits() {
 }
 
 #[tokio::test]
+async fn markup_a_user_typed_comes_back_as_text_never_as_a_mention_or_a_link() {
+    let setup = start(SlackSettings::default()).await;
+    // Typed, so Slack sends it escaped: `&lt;!channel&gt;`, not a broadcast.
+    let hostile = "<!channel> <!here> <@U123> <https://evil.example|click> & <#C999|general>";
+    let check = events::typed(&format!("!check {hostile} {ALLEGATION}"));
+    let check = setup.slack.post(ANN, NEWS, &check, None).await;
+    let claim = events::typed(&format!("{ALLEGATION}. {hostile}"));
+    let claim = setup.slack.post(ANN, NEWS, &claim, None).await;
+    let answer = setup.wait_for_reply(NEWS, &check).await;
+    let warning = setup.wait_for_reply(NEWS, &claim).await;
+    let echoed = text_of_blocks(&answer);
+    assert!(
+        echoed.contains("&lt;!channel&gt;") && echoed.contains("&lt;@U123&gt;"),
+        "the !check answer quotes the text, escaped: {echoed}"
+    );
+    for message in [&answer, &warning] {
+        let everything = format!("{} {}", message.text, message.blocks);
+        for live in ["<!channel", "<!here", "<@U123", "<https://evil", "<#C999"] {
+            assert!(!everything.contains(live), "{live} in {everything}");
+        }
+    }
+    setup.finish().await;
+}
+
+#[tokio::test]
 async fn matrix_and_slack_run_in_one_process_and_slack_does_not_wait_for_matrix() {
     let setup = start(SlackSettings {
         with_unreachable_matrix: true,
@@ -496,6 +582,64 @@ async fn matrix_and_slack_run_in_one_process_and_slack_does_not_wait_for_matrix(
             setup.dir.log().contains("homeserver")
         })
         .await;
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn with_matrix_beside_it_slacks_counters_are_on_the_one_metrics_listener() {
+    let port = free_port();
+    let setup = start(SlackSettings {
+        with_unreachable_matrix: true,
+        metrics_port: Some(port),
+        ..SlackSettings::default()
+    })
+    .await;
+    let ts = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &ts).await;
+    let (status, metrics) = get_metrics(port, "/metrics").await;
+    assert_eq!(status, 200, "{metrics}");
+    assert!(
+        metrics.contains("copydesk_commands_total{platform=\"slack\",command=\"context\"} 1"),
+        "{metrics}"
+    );
+    setup.finish().await;
+}
+
+/// Polls the bot's `/healthz` until its status is `status`; the body then.
+async fn healthz_until(port: u16, status: u16, what: &str) -> String {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (now, body) = get_metrics(port, "/healthz").await;
+        if now == status {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/healthz not {status} ({what}) within {WAIT:?}: {now} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn healthz_follows_the_socket_mode_connections() {
+    let port = free_port();
+    let setup = start(SlackSettings {
+        metrics_port: Some(port),
+        ..SlackSettings::default()
+    })
+    .await;
+    let body = healthz_until(port, 200, "connected").await;
+    assert!(body.starts_with("ok: "), "{body}");
+    // Every connection drops, and Slack will not give new ones for a while.
+    setup.slack.fail_connections_open(usize::MAX);
+    setup.slack.drop_connections();
+    let body = healthz_until(port, 503, "every connection down").await;
+    assert_eq!(body, "unhealthy: no Slack Socket Mode connection open\n");
+    setup.slack.fail_connections_open(0);
+    healthz_until(port, 200, "reconnected").await;
+    let ts = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
+    setup.wait_for_reply(NEWS, &ts).await;
     setup.finish().await;
 }
 
@@ -549,20 +693,107 @@ async fn a_user_group_member_is_an_editor() {
 }
 
 #[tokio::test]
+async fn warnings_still_unsent_when_the_grace_at_shutdown_runs_out_are_logged_by_id() {
+    let mut setup = start(SlackSettings::default()).await;
+    // The first warning waits two minutes for its 429; the second waits behind it.
+    setup.slack.rate_limit("chat.postMessage", 1, 120);
+    let first = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    let second = setup.slack.post(ANN, NEWS, ALLEGATION, None).await;
+    setup
+        .slack
+        .wait_until(WAIT, "the first warning rate-limited", |s| {
+            s.outcomes("chat.postMessage") == ["ratelimited"]
+        })
+        .await;
+    let status = setup.bot.stop().await;
+    assert!(status.success(), "{status}");
+    let log = setup.dir.log();
+    let unfinished: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains(" WARN ") && line.contains("not finished at shutdown"))
+        .collect();
+    assert_eq!(unfinished.len(), 2, "{log}");
+    for (line, ts) in unfinished.iter().zip([&first, &second]) {
+        assert!(line.contains(&format!("channel={NEWS}")), "{line}");
+        assert!(line.contains(&format!("id={NEWS}/{ts}")), "{line}");
+        assert!(!line.contains("russian"), "no message text: {line}");
+    }
+    assert!(setup.slack.bot_messages(NEWS).is_empty());
+    setup.assert_acked_at_once().await;
+    setup.slack.assert_no_violations();
+}
+
+#[tokio::test]
 async fn a_bad_bot_token_stops_the_bot_at_start_with_slacks_error() {
     let slack = FakeSlack::start().await;
     let dir = SlackBotDir::new(&slack.api_url(), APP_TOKEN, "xoxb-not-the-one");
     dir.configure(&SlackSettings::default());
-    let mut bot = dir.start();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bot.is_running() {
-        assert!(tokio::time::Instant::now() < deadline, "still running");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let status = dir.start().exited(WAIT).await;
+    assert_eq!(status.code(), Some(2), "{status}");
     let log = dir.log();
     assert!(log.contains("invalid_auth"), "{log}");
     assert!(
         !log.contains("xoxb-not-the-one"),
         "the token is not logged: {log}"
     );
+}
+
+/// The one error line a bot that stopped at start printed.
+fn the_error_line(log: &str) -> &str {
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|line| line.starts_with("copydesk: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error line: {log}");
+    errors[0]
+}
+
+#[tokio::test]
+async fn a_bad_app_token_stops_the_bot_at_start_naming_the_key_to_fix() {
+    let slack = FakeSlack::start().await;
+    let dir = SlackBotDir::new(&slack.api_url(), "xapp-not-the-one", BOT_TOKEN);
+    dir.configure(&SlackSettings::default());
+    let status = dir.start().exited(WAIT).await;
+    assert_eq!(status.code(), Some(2), "{status}");
+    let log = dir.log();
+    let error = the_error_line(&log);
+    for expected in [
+        "config.toml:",
+        "app_token_env",
+        "app-level token",
+        "invalid_auth",
+    ] {
+        assert!(error.contains(expected), "{expected} in: {error}");
+    }
+    assert!(
+        !log.contains("xapp-not-the-one"),
+        "the token is not logged: {log}"
+    );
+    assert_eq!(slack.connections(), 0);
+    slack.assert_no_violations();
+}
+
+#[tokio::test]
+async fn slack_failing_at_start_delays_the_bot_without_stopping_it() {
+    let slack = FakeSlack::start().await;
+    // The start's check of the app-level token meets Slack's own failures first.
+    slack.fail_connections_open(2);
+    let dir = SlackBotDir::new(&slack.api_url(), APP_TOKEN, BOT_TOKEN);
+    dir.configure(&SlackSettings::default());
+    let mut bot = dir.start();
+    slack
+        .wait_until(WAIT, "the bot's Socket Mode connection", |s| {
+            s.connections() >= 1
+        })
+        .await;
+    assert!(bot.is_running());
+    let outcomes = slack.outcomes("apps.connections.open");
+    assert_eq!(
+        outcomes[..2],
+        ["internal_error", "internal_error"],
+        "{outcomes:?}"
+    );
+    let status = bot.stop().await;
+    assert!(status.success(), "{status}");
+    slack.assert_no_violations();
 }

@@ -91,6 +91,9 @@ pub struct MatrixConfig {
 pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
 /// How often the members of `editor_groups` are looked up again.
 pub const DEFAULT_EDITOR_GROUPS_REFRESH: Duration = Duration::from_secs(10 * 60);
+/// How long Socket Mode waits before trying again to open a connection that failed to
+/// open, in seconds: patient, since a retry within seconds rarely finds Slack recovered.
+pub const DEFAULT_RECONNECT_SECS: u64 = 30;
 
 /// `[slack]`: the bot in a Slack workspace over Socket Mode.
 #[derive(Debug, Clone)]
@@ -111,6 +114,8 @@ pub struct SlackConfig {
     pub editor_groups_refresh: Duration,
     /// The channel id that receives warnings from channels in `editors` mode.
     pub editors_channel: Option<String>,
+    /// Seconds between attempts to open a Socket Mode connection that failed to open.
+    pub reconnect_secs: u64,
     pub default_mode: RoomMode,
     /// Modes by channel id.
     pub modes: BTreeMap<String, RoomMode>,
@@ -176,6 +181,18 @@ impl fmt::Debug for Secret {
 }
 
 impl Secret {
+    /// Where the secret is named, for an error about its value: `config.toml:7:16:
+    /// app_token_env (the environment variable COPYDESK_SLACK_APP_TOKEN)`.
+    pub fn origin(&self) -> String {
+        match &self.file {
+            Some(path) => format!("{}: {} (the file {})", self.place, self.key, path.display()),
+            None => format!(
+                "{}: {} (the environment variable {})",
+                self.place, self.key, self.variable
+            ),
+        }
+    }
+
     /// The variable's value; an error naming the variable and the config key when it is
     /// unset or empty.
     pub fn read(&self) -> anyhow::Result<String> {

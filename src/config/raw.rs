@@ -141,6 +141,7 @@ pub(super) struct RawSlack {
     pub(super) editor_groups: Vec<Spanned<String>>,
     pub(super) editor_groups_refresh: Option<Spanned<String>>,
     pub(super) editors_channel: Option<Spanned<String>>,
+    pub(super) reconnect_secs: Option<Spanned<u64>>,
     pub(super) default_mode: Option<Spanned<RoomMode>>,
     #[serde(default)]
     pub(super) mode: BTreeMap<Spanned<String>, Spanned<RoomMode>>,

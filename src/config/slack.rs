@@ -4,7 +4,10 @@ use toml::Spanned;
 
 use super::raw::RawSlack;
 use super::validate::Validator;
-use super::{DEFAULT_EDITOR_GROUPS_REFRESH, DEFAULT_SLACK_API_URL, Secret, SlackConfig};
+use super::{
+    DEFAULT_EDITOR_GROUPS_REFRESH, DEFAULT_RECONNECT_SECS, DEFAULT_SLACK_API_URL, Secret,
+    SlackConfig,
+};
 
 /// What a Slack id looks like: its first letters, and what it names (for errors).
 struct IdKind {
@@ -83,6 +86,18 @@ impl Validator<'_> {
             .and_then(|d| self.duration(d, false))
             .unwrap_or(DEFAULT_EDITOR_GROUPS_REFRESH);
         let editors_channel = raw.editors_channel.and_then(|c| self.slack_id(c, &CHANNEL));
+        let reconnect_secs = match raw.reconnect_secs {
+            Some(secs) if *secs.get_ref() == 0 => {
+                self.problem(
+                    secs.span(),
+                    "reconnect_secs must be at least 1 (seconds between attempts to open a \
+                     Socket Mode connection)",
+                );
+                DEFAULT_RECONNECT_SECS
+            }
+            Some(secs) => secs.into_inner(),
+            None => DEFAULT_RECONNECT_SECS,
+        };
         let (default_mode, modes) = self.modes(
             raw.default_mode,
             raw.mode,
@@ -99,6 +114,7 @@ impl Validator<'_> {
             editor_groups,
             editor_groups_refresh,
             editors_channel,
+            reconnect_secs,
             default_mode,
             modes,
         })

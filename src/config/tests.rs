@@ -290,6 +290,24 @@ fn a_slack_only_config_gets_defaults() {
         Some(Path::new("conf/secrets/bot-token"))
     );
     assert_eq!(slack.editor_groups_refresh, DEFAULT_EDITOR_GROUPS_REFRESH);
+    assert_eq!(slack.reconnect_secs, DEFAULT_RECONNECT_SECS);
+}
+
+#[test]
+fn reconnect_secs_is_read_and_must_be_at_least_one() {
+    let slack = parse(&format!("{SLACK}reconnect_secs = 1\n"))
+        .unwrap()
+        .slack
+        .unwrap();
+    assert_eq!(slack.reconnect_secs, 1);
+    let error = parse(&format!("{SLACK}reconnect_secs = 0\n")).unwrap_err();
+    assert!(
+        error.starts_with("conf/config.toml:6:18: reconnect_secs must be at least 1"),
+        "{error}"
+    );
+    assert_eq!(error.lines().count(), 1, "{error}");
+    let error = parse(&format!("{SLACK}reconnect_secs = -5\n")).unwrap_err();
+    assert!(error.starts_with("conf/config.toml:6:18: "), "{error}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use copydesk_core::{Checker, Desk, KnowledgeBase, MessageReport, Outcome, Reply,
 use super::decide::{self, EditDecision, Place, Policy, Quiet, WarningDecision};
 use super::*;
 use crate::operations::feedback::FeedbackSettings;
+use crate::operations::metrics::{DEFAULT_MAX_SYNC_AGE, Metrics, Platform};
 use crate::operations::reload::Reloader;
 use crate::operations::{Operations, OpsSettings, today};
 
@@ -127,7 +128,8 @@ fn open_with(dir: &Path, feedback: FeedbackSettings) -> Lifecycle {
         feedback,
         ..OpsSettings::default()
     };
-    let ops = Operations::open(dir, settings, reloader, true).unwrap();
+    let metrics = Arc::new(Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix]));
+    let ops = Operations::open(dir, settings, reloader, (metrics, Platform::Matrix), true).unwrap();
     Lifecycle::open(dir, ops, Some(EDITORS.to_owned())).unwrap()
 }
 

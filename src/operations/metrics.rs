@@ -1,21 +1,27 @@
 //! Metrics and health over HTTP: an optional listener (`[metrics]`, on 127.0.0.1 by
 //! default) serving `/healthz` and Prometheus' `/metrics`.
 //!
-//! * `/healthz` answers 200 while the sync loop is running and its last successful sync
-//!   is recent (younger than `max_sync_age`), and 503 with the reason otherwise: before
-//!   the first sync, and while the homeserver cannot be reached.
-//! * `/metrics`: messages checked, warnings by verdict, commands by name, feedback votes,
-//!   reloads by outcome, the check latency histogram, the sync lag, and the knowledge
-//!   file version serving (`copydesk_knowledge_info{version="…"} 1`).
+//! * `/healthz` answers 200 while every connector in the process is healthy, and 503
+//!   otherwise, with one line per connector saying why. Matrix is healthy while its last
+//!   successful sync is recent (younger than `max_sync_age`): not before the first sync,
+//!   nor while the homeserver cannot be reached. Slack is healthy while at least one
+//!   Socket Mode connection is open (its `hello` received): not before the first, nor
+//!   while all are down. A socket, unlike a sync, says when it ends, so Slack's health
+//!   needs no clock.
+//! * `/metrics`: messages checked, warnings by verdict, commands by name and feedback
+//!   votes, each by `platform` (`matrix`, `slack`); reloads by outcome, the check latency
+//!   histogram, Matrix's sync lag, Slack's open Socket Mode connections, and the
+//!   knowledge file version serving (`copydesk_knowledge_info{version="…"} 1`).
 //!
-//! The counters go to a `metrics-exporter-prometheus` recorder owned by [`Metrics`]
-//! rather than the process-wide one, so tests (and a second bot in one process) each
-//! have their own. The listener is a few lines of hyper: two read-only routes do not need
-//! a web framework.
+//! One [`Metrics`] serves the whole process: with Matrix and Slack in one process both
+//! count into it, and one listener shows both. The counters go to a
+//! `metrics-exporter-prometheus` recorder it owns rather than the process-wide one, so
+//! tests each have their own. The listener is a few lines of hyper: two read-only routes
+//! do not need a web framework.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -63,23 +69,43 @@ impl Default for MetricsSettings {
     }
 }
 
+/// The chat platform a counted event happened on: the `platform` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Matrix,
+    Slack,
+}
+
+impl Platform {
+    fn label(self) -> &'static str {
+        match self {
+            Platform::Matrix => "matrix",
+            Platform::Slack => "slack",
+        }
+    }
+}
+
 /// The bot's metrics and health.
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
-    messages_checked: Counter,
     check_seconds: Histogram,
-    sync_lag: Gauge,
     started: Instant,
-    /// Milliseconds after `started` of the last successful sync; 0 before the first.
+    /// The connectors running in the process, each of which `/healthz` wants healthy.
+    platforms: Vec<Platform>,
+    /// Milliseconds after `started` of Matrix's last successful sync; 0 before the first.
     last_sync_ms: AtomicU64,
     max_sync_age: Duration,
+    /// Slack's open Socket Mode connections, and whether one ever opened.
+    sockets_open: AtomicUsize,
+    socket_opened: AtomicBool,
     knowledge_version: Mutex<Option<String>>,
 }
 
 impl Metrics {
-    /// Fresh metrics; `/healthz` wants a successful sync within `max_sync_age`.
-    pub fn new(max_sync_age: Duration) -> Metrics {
+    /// Fresh metrics for a process running the connectors of `platforms`; `/healthz`
+    /// wants Matrix's last successful sync within `max_sync_age`.
+    pub fn new(max_sync_age: Duration, platforms: &[Platform]) -> Metrics {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full("copydesk_check_seconds".to_owned()),
@@ -131,62 +157,84 @@ impl Metrics {
             SharedString::const_str("Seconds since the last successful sync"),
         );
         recorder.describe_gauge(
+            KeyName::from_const_str("copydesk_slack_connections"),
+            None,
+            SharedString::const_str("Slack Socket Mode connections open"),
+        );
+        recorder.describe_gauge(
             KeyName::from_const_str("copydesk_knowledge_info"),
             None,
             SharedString::const_str("1 for the knowledge file version serving"),
         );
         Metrics {
-            messages_checked: recorder.register_counter(
-                &Key::from_static_name("copydesk_messages_checked_total"),
-                &METADATA,
-            ),
             check_seconds: recorder
                 .register_histogram(&Key::from_static_name("copydesk_check_seconds"), &METADATA),
-            sync_lag: recorder.register_gauge(
-                &Key::from_static_name("copydesk_sync_lag_seconds"),
-                &METADATA,
-            ),
             recorder,
             handle,
             started: Instant::now(),
+            platforms: platforms.to_vec(),
             last_sync_ms: AtomicU64::new(0),
             max_sync_age,
+            sockets_open: AtomicUsize::new(0),
+            socket_opened: AtomicBool::new(false),
             knowledge_version: Mutex::new(None),
         }
     }
 
-    fn counter(&self, name: &'static str, label: &'static str, value: &str) -> Counter {
-        let key = Key::from_parts(name, vec![Label::new(label, value.to_owned())]);
-        self.recorder.register_counter(&key, &METADATA)
+    fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Counter {
+        let labels = labels
+            .iter()
+            .map(|(label, value)| Label::new(*label, (*value).to_owned()))
+            .collect::<Vec<_>>();
+        self.recorder
+            .register_counter(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    fn gauge(&self, name: &'static str) -> Gauge {
+        self.recorder
+            .register_gauge(&Key::from_static_name(name), &METADATA)
     }
 
     /// A message was checked in `took`.
-    pub fn checked(&self, took: Duration) {
-        self.messages_checked.increment(1);
+    pub fn checked(&self, platform: Platform, took: Duration) {
+        self.counter(
+            "copydesk_messages_checked_total",
+            &[("platform", platform.label())],
+        )
+        .increment(1);
         self.check_seconds.record(took.as_secs_f64());
     }
 
     /// A warning was posted about a message with `verdict` (`flag`, `weak`).
-    pub fn warned(&self, verdict: &str) {
-        self.counter("copydesk_warnings_total", "verdict", verdict)
-            .increment(1);
+    pub fn warned(&self, platform: Platform, verdict: &str) {
+        self.counter(
+            "copydesk_warnings_total",
+            &[("platform", platform.label()), ("verdict", verdict)],
+        )
+        .increment(1);
     }
 
     /// A command was answered.
-    pub fn command(&self, name: &str) {
-        self.counter("copydesk_commands_total", "command", name)
-            .increment(1);
+    pub fn command(&self, platform: Platform, name: &str) {
+        self.counter(
+            "copydesk_commands_total",
+            &[("platform", platform.label()), ("command", name)],
+        )
+        .increment(1);
     }
 
     /// A vote on a warning (`useful`, `false-alarm`).
-    pub fn feedback(&self, vote: &str) {
-        self.counter("copydesk_feedback_total", "vote", vote)
-            .increment(1);
+    pub fn feedback(&self, platform: Platform, vote: &str) {
+        self.counter(
+            "copydesk_feedback_total",
+            &[("platform", platform.label()), ("vote", vote)],
+        )
+        .increment(1);
     }
 
     /// A reload finished (`ok`, `failed`).
     pub fn reloaded(&self, outcome: &str) {
-        self.counter("copydesk_reloads_total", "outcome", outcome)
+        self.counter("copydesk_reloads_total", &[("outcome", outcome)])
             .increment(1);
     }
 
@@ -226,8 +274,48 @@ impl Metrics {
         }
     }
 
-    /// Healthy, and why (the body of `/healthz`).
+    /// Slack has `open` Socket Mode connections now.
+    pub fn socket_connections(&self, open: usize) {
+        self.sockets_open.store(open, Ordering::Relaxed);
+        if open > 0 {
+            self.socket_opened.store(true, Ordering::Relaxed);
+        }
+        self.gauge("copydesk_slack_connections").set(open as f64);
+    }
+
+    /// Healthy, and why (the body of `/healthz`): every connector must be.
     pub fn health(&self) -> (bool, String) {
+        let mut healthy = true;
+        let mut why = String::new();
+        for platform in &self.platforms {
+            let (ok, line) = match platform {
+                Platform::Matrix => self.sync_health(),
+                Platform::Slack => self.socket_health(),
+            };
+            healthy &= ok;
+            why.push_str(&line);
+        }
+        (healthy, why)
+    }
+
+    fn socket_health(&self) -> (bool, String) {
+        match self.sockets_open.load(Ordering::Relaxed) {
+            0 if !self.socket_opened.load(Ordering::Relaxed) => (
+                false,
+                "starting: no Slack Socket Mode connection yet\n".to_owned(),
+            ),
+            0 => (
+                false,
+                "unhealthy: no Slack Socket Mode connection open\n".to_owned(),
+            ),
+            open => (
+                true,
+                format!("ok: {open} Slack Socket Mode connection(s) open\n"),
+            ),
+        }
+    }
+
+    fn sync_health(&self) -> (bool, String) {
         match self.sync_lag() {
             None => (false, "starting: no successful sync yet\n".to_owned()),
             Some(lag) if lag > self.max_sync_age => (
@@ -247,8 +335,10 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
+        // Registered only once Matrix has synced, so a Slack-only bot shows no Matrix lag.
         if let Some(lag) = self.sync_lag() {
-            self.sync_lag.set(lag.as_secs_f64());
+            self.gauge("copydesk_sync_lag_seconds")
+                .set(lag.as_secs_f64());
         }
         self.handle.run_upkeep();
         self.handle.render()
@@ -337,28 +427,36 @@ mod tests {
 
     #[test]
     fn counters_render_as_prometheus_text() {
-        let m = Metrics::new(DEFAULT_MAX_SYNC_AGE);
-        m.checked(Duration::from_micros(300));
-        m.checked(Duration::from_micros(700));
-        m.warned("flag");
-        m.command("context");
+        let m = Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix]);
+        m.checked(Platform::Matrix, Duration::from_micros(300));
+        m.checked(Platform::Slack, Duration::from_micros(700));
+        m.checked(Platform::Slack, Duration::from_micros(900));
+        m.warned(Platform::Slack, "flag");
+        m.command(Platform::Matrix, "context");
         m.knowledge("aaa");
         m.knowledge("bbb");
         let text = m.render();
-        assert!(text.contains("copydesk_messages_checked_total 2"), "{text}");
         assert!(
-            text.contains("copydesk_warnings_total{verdict=\"flag\"} 1"),
+            text.contains("copydesk_messages_checked_total{platform=\"matrix\"} 1"),
             "{text}"
         );
         assert!(
-            text.contains("copydesk_commands_total{command=\"context\"} 1"),
+            text.contains("copydesk_messages_checked_total{platform=\"slack\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("copydesk_warnings_total{platform=\"slack\",verdict=\"flag\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("copydesk_commands_total{platform=\"matrix\",command=\"context\"} 1"),
             "{text}"
         );
         assert!(
             text.contains("copydesk_check_seconds_bucket{le=\"0.0005\"} 1"),
             "{text}"
         );
-        assert!(text.contains("copydesk_check_seconds_count 2"), "{text}");
+        assert!(text.contains("copydesk_check_seconds_count 3"), "{text}");
         assert!(
             text.contains("copydesk_knowledge_info{version=\"bbb\"} 1"),
             "{text}"
@@ -371,7 +469,7 @@ mod tests {
 
     #[test]
     fn health_follows_the_sync() {
-        let m = Metrics::new(Duration::from_millis(50));
+        let m = Metrics::new(Duration::from_millis(50), &[Platform::Matrix]);
         assert!(!m.health().0);
         m.synced();
         assert!(m.health().0, "{}", m.health().1);
@@ -381,9 +479,52 @@ mod tests {
         assert!(why.starts_with("unhealthy: last successful sync"), "{why}");
     }
 
+    #[test]
+    fn slacks_health_follows_its_socket_mode_connections() {
+        let m = Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Slack]);
+        assert!(m.health().1.starts_with("starting: no Slack Socket Mode"));
+        m.socket_connections(2);
+        assert_eq!(
+            m.health(),
+            (
+                true,
+                "ok: 2 Slack Socket Mode connection(s) open\n".to_owned()
+            )
+        );
+        let text = m.render();
+        assert!(text.contains("copydesk_slack_connections 2"), "{text}");
+        assert!(!text.contains("sync_lag"), "no Matrix here: {text}");
+        m.socket_connections(1);
+        assert!(m.health().0, "one is enough");
+        m.socket_connections(0);
+        assert_eq!(
+            m.health(),
+            (
+                false,
+                "unhealthy: no Slack Socket Mode connection open\n".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn with_both_connectors_each_must_be_healthy() {
+        let m = Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix, Platform::Slack]);
+        m.socket_connections(1);
+        let (healthy, why) = m.health();
+        assert!(!healthy, "Matrix has not synced: {why}");
+        assert!(
+            why.starts_with("starting: no successful sync yet\nok: 1 Slack"),
+            "{why}"
+        );
+        m.synced();
+        assert!(m.health().0, "{}", m.health().1);
+        m.socket_connections(0);
+        assert!(!m.health().0);
+    }
+
     #[tokio::test]
     async fn the_listener_answers_healthz_and_metrics_over_http() {
-        let metrics = Arc::new(Metrics::new(DEFAULT_MAX_SYNC_AGE));
+        let metrics = Arc::new(Metrics::new(DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix]));
         let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(serve(listener, metrics.clone()));
@@ -394,7 +535,7 @@ mod tests {
         assert!(health.text().await.unwrap().starts_with("starting"));
 
         metrics.synced();
-        metrics.checked(Duration::from_micros(100));
+        metrics.checked(Platform::Matrix, Duration::from_micros(100));
         let health = http.get(format!("{base}/healthz")).send().await.unwrap();
         assert_eq!(health.status(), 200);
 
@@ -407,7 +548,10 @@ mod tests {
                 .starts_with("text/plain; version=0.0.4")
         );
         let text = scrape.text().await.unwrap();
-        assert!(text.contains("copydesk_messages_checked_total 1"), "{text}");
+        assert!(
+            text.contains("copydesk_messages_checked_total{platform=\"matrix\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("copydesk_sync_lag_seconds"), "{text}");
 
         let missing = http.get(format!("{base}/nope")).send().await.unwrap();

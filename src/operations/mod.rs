@@ -31,7 +31,7 @@ use jiff::{Timestamp, Zoned};
 use self::audit::{Action, AuditLog, AuditSettings, Record};
 use self::feedback::FeedbackSettings;
 use self::freshness::FreshnessSettings;
-use self::metrics::{Metrics, MetricsSettings};
+use self::metrics::{Metrics, MetricsSettings, Platform};
 use self::reload::{Reload, ReloadSettings, Reloader};
 use self::settings::Settings;
 use self::stats::StatsStore;
@@ -85,7 +85,10 @@ pub struct Operations {
     audit: AuditLog,
     stats: Mutex<StatsStore>,
     settings: Mutex<Settings>,
+    /// The process's metrics, shared with the other connector if there is one.
     metrics: Arc<Metrics>,
+    /// Which connector this is, for the metrics' `platform` label.
+    platform: Platform,
     config: OpsSettings,
     has_editors_room: bool,
 }
@@ -103,20 +106,21 @@ pub fn today() -> Date {
 
 impl Operations {
     /// Opens the state files in `data_dir` (`audit.jsonl`, `stats.json`,
-    /// `settings.json`) around `reloader`'s desk.
+    /// `settings.json`) around `reloader`'s desk, counting into `metrics` as `platform`.
     pub fn open(
         data_dir: &Path,
         config: OpsSettings,
         reloader: Arc<Reloader>,
+        (metrics, platform): (Arc<Metrics>, Platform),
         has_editors_room: bool,
     ) -> anyhow::Result<Operations> {
-        let metrics = Arc::new(Metrics::new(config.metrics.max_sync_age));
         metrics.knowledge(reloader.desk().knowledge().version());
         Ok(Operations {
             audit: AuditLog::open(data_dir, config.audit.clone())?,
             stats: Mutex::new(StatsStore::load(data_dir)?),
             settings: Mutex::new(Settings::load(data_dir)?),
             metrics,
+            platform,
             reloader,
             config,
             has_editors_room,
@@ -152,7 +156,7 @@ impl Operations {
 
     /// A message was checked in `took` (whether or not it gets a warning).
     pub fn checked(&self, took: Duration) {
-        self.metrics.checked(took);
+        self.metrics.checked(self.platform, took);
         let mut stats = lock(&self.stats);
         stats.checked(today());
         if let Err(error) = stats.save_soon() {
@@ -162,7 +166,7 @@ impl Operations {
 
     /// A command was answered (admin commands included).
     pub fn answered(&self, command: &str) {
-        self.metrics.command(command);
+        self.metrics.command(self.platform, command);
         lock(&self.stats).answered(today());
     }
 
@@ -182,7 +186,7 @@ impl Operations {
                 }
             }
         }
-        self.metrics.warned(verdict.as_str());
+        self.metrics.warned(self.platform, verdict.as_str());
         {
             let mut stats = lock(&self.stats);
             stats.warned(today(), verdict, &rules, &allegations);
@@ -225,7 +229,7 @@ impl Operations {
         counted: bool,
     ) {
         if counted {
-            self.metrics.feedback(vote.as_str());
+            self.metrics.feedback(self.platform, vote.as_str());
         }
         let detail = match counted {
             true => vote.as_str().to_owned(),
@@ -416,9 +420,15 @@ mod tests {
         )
     }
 
+    /// Metrics of their own, for one test.
+    fn test_metrics() -> (Arc<Metrics>, Platform) {
+        let metrics = Metrics::new(metrics::DEFAULT_MAX_SYNC_AGE, &[Platform::Matrix]);
+        (Arc::new(metrics), Platform::Matrix)
+    }
+
     fn open(dir: &Path, config: OpsSettings) -> Operations {
         let reloader = Arc::new(Reloader::new(desk(), Vec::new(), || Ok(desk())));
-        Operations::open(dir, config, reloader, true).unwrap()
+        Operations::open(dir, config, reloader, test_metrics(), true).unwrap()
     }
 
     fn origin<'a>(event: &'a str, sender: &'a str) -> Origin<'a> {
@@ -483,7 +493,14 @@ mod tests {
     async fn editors_mode_needs_an_editors_room() {
         let dir = tempfile::tempdir().unwrap();
         let reloader = Arc::new(Reloader::new(desk(), Vec::new(), || Ok(desk())));
-        let ops = Operations::open(dir.path(), OpsSettings::default(), reloader, false).unwrap();
+        let ops = Operations::open(
+            dir.path(),
+            OpsSettings::default(),
+            reloader,
+            test_metrics(),
+            false,
+        )
+        .unwrap();
         let done = ops
             .admin(
                 origin("$c", "@e:x"),
@@ -510,7 +527,14 @@ mod tests {
             ))
         };
         let reloader = Arc::new(Reloader::new(build().unwrap(), vec![kb.clone()], build));
-        let ops = Operations::open(dir.path(), OpsSettings::default(), reloader, true).unwrap();
+        let ops = Operations::open(
+            dir.path(),
+            OpsSettings::default(),
+            reloader,
+            test_metrics(),
+            true,
+        )
+        .unwrap();
         let version = ops.desk().knowledge().version().to_owned();
         std::fs::write(&kb, "[[topic]]\nslug = 3\n").unwrap();
         let done = ops

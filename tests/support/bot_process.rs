@@ -87,6 +87,21 @@ impl BotProcess {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Waits (up to `timeout`) for the process to end by itself, and returns how it ended.
+    pub async fn exited(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot still runs after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// SIGTERM, then waits (up to 30 s) for the exit.
     pub async fn stop(&mut self) -> ExitStatus {
         let _ = Command::new("kill")

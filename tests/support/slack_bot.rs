@@ -35,6 +35,8 @@ pub struct SlackSettings {
     /// Also a `[matrix]` table, for a homeserver that is not there: one process runs
     /// both connectors, and Slack must not wait for Matrix.
     pub with_unreachable_matrix: bool,
+    /// `[metrics]` enabled, listening on 127.0.0.1 at this port.
+    pub metrics_port: Option<u16>,
 }
 
 impl Default for SlackSettings {
@@ -46,8 +48,49 @@ impl Default for SlackSettings {
             editor_groups: Vec::new(),
             editors_channel: None,
             with_unreachable_matrix: false,
+            metrics_port: None,
         }
     }
+}
+
+/// A port nobody listens on now, for the bot's metrics listener.
+pub fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    probe.local_addr().expect("an address").port()
+}
+
+/// `GET path` from the bot's metrics listener on `port`: the status and the body; status 0
+/// when nothing answered within 5 s.
+pub async fn get_metrics(port: u16, path: &str) -> (u16, String) {
+    let get = get_once(port, path);
+    tokio::time::timeout(std::time::Duration::from_secs(5), get)
+        .await
+        .unwrap_or_default()
+}
+
+async fn get_once(port: u16, path: &str) -> (u16, String) {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await;
+    let Ok(mut stream) = stream else {
+        return (0, String::new());
+    };
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let request = format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return (0, String::new());
+    }
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 fn toml_list(items: &[&str]) -> String {
@@ -97,6 +140,7 @@ impl SlackBotDir {
              app_token_env = {APP_TOKEN_ENV:?}\n\
              bot_token_env = {BOT_TOKEN_ENV:?}\n\
              data_dir = \"data\"\n\
+             reconnect_secs = 1\n\
              default_mode = {mode:?}\n\
              editors = {editors}\n\
              editor_groups = {groups}\n",
@@ -117,6 +161,11 @@ impl SlackBotDir {
                 "\n[matrix]\nhomeserver_url = \"http://127.0.0.1:9\"\n\
                  user_id = \"@copydesk:localhost\"\npassword_env = {MATRIX_PASSWORD_ENV:?}\n\
                  data_dir = \"matrix-data\"\n"
+            ));
+        }
+        if let Some(port) = settings.metrics_port {
+            text.push_str(&format!(
+                "\n[metrics]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\n"
             ));
         }
         text.push_str("\n[reload]\nwatch = false\n[freshness]\nenabled = false\n");

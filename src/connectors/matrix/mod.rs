@@ -12,8 +12,8 @@
 //!    The sync only queues room events; a dispatcher hands each to its room's lane
 //!    (`crate::lifecycle::lanes`). What becomes of a message is the lifecycle's
 //!    (`crate::lifecycle`); `outgoing` is how the bot posts. Beside them run the
-//!    knowledge-file watcher, the daily freshness post and, when configured, the metrics
-//!    listener (`ops`, `crate::operations`).
+//!    knowledge-file watcher and the daily freshness post (`ops`, `crate::operations`);
+//!    each sync is reported to the process's metrics (`/healthz`).
 //! 4. Sync forever from the position saved in the store, retrying with back-off while the
 //!    homeserver is down; SIGINT/SIGTERM stop the sync, every lane finishes its queue
 //!    (within `SHUTDOWN_GRACE`), and the bot exits.
@@ -54,7 +54,7 @@ use crate::connectors::running::{Shutdown, lock_data_dir};
 use crate::lifecycle::Lifecycle;
 use crate::lifecycle::decide::Policy;
 use crate::operations::Operations;
-use crate::operations::metrics::Metrics;
+use crate::operations::metrics::{Metrics, Platform};
 use crate::operations::reload::Reloader;
 use addressing::Names;
 use messages::{Incoming, RoomEvent};
@@ -135,7 +135,11 @@ impl Bot {
 
 /// Runs the bot until SIGINT or SIGTERM. Returns an error only for what retrying cannot
 /// fix (bad credentials, a store that cannot be opened, a revoked access token).
-pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<()> {
+pub async fn serve(
+    config: &Config,
+    reloader: Arc<Reloader>,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<()> {
     let mut shutdown = Shutdown::listen()?;
     let matrix = config.matrix.as_ref().context("no [matrix] table")?;
     std::fs::DirBuilder::new()
@@ -148,6 +152,7 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
         &matrix.data_dir,
         config.ops.clone(),
         reloader,
+        (metrics.clone(), Platform::Matrix),
         config.rooms.editors_room.is_some(),
     )?;
     let lifecycle = Lifecycle::open(
@@ -155,12 +160,6 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
         ops,
         config.rooms.editors_room.as_ref().map(|r| r.to_string()),
     )?;
-    // Bound before connecting, so a taken port stops the bot at start.
-    let metrics_listener = match config.ops.metrics.enabled {
-        true => Some(crate::operations::metrics::bind(config.ops.metrics.listen).await?),
-        false => None,
-    };
-    let metrics = lifecycle.ops().metrics().clone();
 
     let client = tokio::select! {
         connected = session::connect(matrix) => connected?.0,
@@ -209,12 +208,6 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
     unfinished::catch_up(&bot, &queue).await;
     let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox));
     let mut background = vec![tokio::spawn(ops::freshness(bot.clone()))];
-    if let Some(listener) = metrics_listener {
-        background.push(tokio::spawn(crate::operations::metrics::serve(
-            listener,
-            metrics.clone(),
-        )));
-    }
     let _watch = match bot.ops().settings().reload.watch {
         true => {
             let (watch, reloads) = bot

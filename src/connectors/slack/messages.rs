@@ -5,7 +5,8 @@
 //! The socket queues events; `work` hands each to its channel's lane
 //! (`crate::lifecycle::lanes`, where the ordering rule is).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use copydesk_core::admin::RoomMode;
@@ -19,6 +20,7 @@ use super::SlackBot;
 use super::events::{self, Event};
 use crate::lifecycle::MessageRef;
 use crate::lifecycle::lanes::{InOrder, Lanes, Unfinished};
+use crate::operations::lock;
 
 /// What the socket queues for the dispatcher.
 pub enum Incoming {
@@ -43,11 +45,106 @@ impl InOrder for Event {
     }
 }
 
+/// The events routed to a lane and not finished yet (queued, being handled, or their
+/// warning being posted): what a shutdown that runs out of time leaves undone.
+#[derive(Default)]
+pub struct InHand(Mutex<(u64, BTreeMap<u64, Held>)>);
+
+/// An event in hand, by what a log may name: its kind, channel and id.
+struct Held {
+    kind: &'static str,
+    channel: String,
+    id: String,
+}
+
+impl Held {
+    fn of(event: &Event) -> Held {
+        let (kind, channel, id) = match event {
+            Event::Message { message, .. } => ("message", &message.room, &message.event),
+            Event::Edited { edit, .. } => ("edit", &edit.room, &edit.event),
+            Event::Deleted { deletion, deleted } => ("deletion", &deletion.room, deleted),
+            Event::Reaction { reaction, .. } => ("reaction", &reaction.room, &reaction.event),
+        };
+        Held {
+            kind,
+            channel: channel.clone(),
+            id: id.clone(),
+        }
+    }
+}
+
+impl InHand {
+    fn hold(self: &Arc<Self>, held: Held) -> Holding {
+        let mut guard = lock(&self.0);
+        let (next, held_now) = &mut *guard;
+        *next += 1;
+        held_now.insert(*next, held);
+        Holding {
+            in_hand: self.clone(),
+            number: *next,
+        }
+    }
+
+    /// Logs each event not finished, oldest first, by channel and id (never its text);
+    /// returns how many there were.
+    pub fn log_unfinished(&self) -> usize {
+        let guard = lock(&self.0);
+        for held in guard.1.values() {
+            tracing::warn!(
+                channel = %held.channel,
+                id = %held.id,
+                event = held.kind,
+                "not finished at shutdown: dropped, and Slack will not send it again"
+            );
+        }
+        guard.1.len()
+    }
+}
+
+/// An event's place in `InHand`, given up when it is finished (or its handler panicked).
+struct Holding {
+    in_hand: Arc<InHand>,
+    number: u64,
+}
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        lock(&self.in_hand.0).1.remove(&self.number);
+    }
+}
+
+/// An event on its way through its lane, held in `InHand` until it is finished.
+struct Tracked {
+    event: Event,
+    holding: Holding,
+}
+
+impl InOrder for Tracked {
+    fn needs_earlier_finished(&self) -> bool {
+        self.event.needs_earlier_finished()
+    }
+}
+
 /// Routes queued events to their channel's lane until `Incoming::Stop`, then waits
-/// until every lane has handled what is queued on it.
-pub async fn work(bot: Arc<SlackBot>, mut queue: UnboundedReceiver<Incoming>) {
+/// until every lane has handled what is queued on it. Every event routed is in
+/// `in_hand` until it is finished.
+pub async fn work(
+    bot: Arc<SlackBot>,
+    mut queue: UnboundedReceiver<Incoming>,
+    in_hand: Arc<InHand>,
+) {
     let handler_bot = bot.clone();
-    let mut lanes = Lanes::new(move |event: Event| handle(handler_bot.clone(), event));
+    let mut lanes = Lanes::new(move |Tracked { event, holding }: Tracked| {
+        let bot = handler_bot.clone();
+        async move {
+            let rest = handle(bot, event).await?;
+            let rest: Unfinished = Box::pin(async move {
+                rest.await;
+                drop(holding);
+            });
+            Some(rest)
+        }
+    });
     let mut tidy = tokio::time::interval(LANE_IDLE);
     loop {
         tokio::select! {
@@ -59,15 +156,27 @@ pub async fn work(bot: Arc<SlackBot>, mut queue: UnboundedReceiver<Incoming>) {
                         tracing::debug!(event_id = %push.event_id, "not followed");
                         continue;
                     };
-                    lanes.route(event.id().0.to_owned(), event);
+                    let (channel, item) = tracked(&in_hand, event);
+                    lanes.route(channel, item);
                 }
-                Some(Incoming::Again(event)) => lanes.route(event.id().0.to_owned(), *event),
+                Some(Incoming::Again(event)) => {
+                    let (channel, item) = tracked(&in_hand, *event);
+                    lanes.route(channel, item);
+                }
                 Some(Incoming::Stop) | None => break,
             },
             _ = tidy.tick() => lanes.retire_idle(LANE_IDLE),
         }
     }
     lanes.finish().await;
+}
+
+/// `event` held in `in_hand` until it is finished, with the channel whose lane it goes on.
+fn tracked(in_hand: &Arc<InHand>, event: Event) -> (String, Tracked) {
+    let held = Held::of(&event);
+    let channel = held.channel.clone();
+    let holding = in_hand.hold(held);
+    (channel, Tracked { event, holding })
 }
 
 /// Notes a followed event as received, durably (before Socket Mode acknowledges it).

@@ -6,17 +6,20 @@
 //! decided in the core and `crate::lifecycle`, the same code as for Matrix.
 //!
 //! How a run goes:
-//! 1. `auth.test` with the bot token: who the bot is (its own messages are never
-//!    answered); the editors' user groups are looked up (`ops`), and again on a timer.
+//! 1. `start`: `auth.test` with the bot token (who the bot is: its own messages are
+//!    never answered), and the app-level token tried; the editors' user groups are
+//!    looked up (`ops`), and again on a timer.
 //! 2. `socket`: Socket Mode opens (two connections, each reconnecting on its own after
-//!    a disconnect or a refresh request); every envelope is acknowledged at once and its
-//!    event queued. There is no backlog to skip: Socket Mode delivers only what happens
-//!    while connected, and redeliveries are caught by event id.
+//!    a disconnect or a refresh request, watched by `connections` for `/healthz`); every
+//!    envelope is acknowledged at once and its event queued. There is no backlog to
+//!    skip: Socket Mode delivers only what happens while connected, and redeliveries are
+//!    caught by event id.
 //! 3. `messages`: a dispatcher hands each event (read by `events`) to its channel's lane
 //!    (`crate::lifecycle::lanes`); `outgoing` posts through the Web API (`api`), paced
 //!    per channel and patient with 429s (`pace`).
 //! 4. SIGINT/SIGTERM close the sockets, every lane finishes its queue (within
-//!    `SHUTDOWN_GRACE`), and the bot exits.
+//!    `SHUTDOWN_GRACE`; each event still unfinished then is logged by channel and id),
+//!    and the bot exits.
 //!
 //! Privacy: logs at info and above carry channel ids, message ids (`channel/ts`) and
 //! user ids, never message text. Files in `data_dir`: `memory.json`, `settings.json`,
@@ -24,12 +27,14 @@
 //! `lock`.
 
 mod api;
+mod connections;
 mod events;
 mod messages;
 mod ops;
 mod outgoing;
 mod pace;
 mod socket;
+mod start;
 mod unfinished;
 
 use std::collections::HashSet;
@@ -46,17 +51,16 @@ use crate::connectors::running::{Shutdown, lock_data_dir};
 use crate::lifecycle::Lifecycle;
 use crate::lifecycle::decide::Policy;
 use crate::operations::Operations;
+use crate::operations::metrics::{Metrics, Platform};
 use crate::operations::reload::Reloader;
 use events::Own;
 use outgoing::Slack;
 
 /// How long the lanes may take to finish queued events at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
-/// How long Socket Mode waits before opening a connection again after a failure.
-const RECONNECT_SECS: u64 = 5;
 
-/// Whether Slack runs alone in the process, or beside Matrix (which then serves the
-/// metrics listener and the file watcher for both).
+/// Whether Slack runs alone in the process, or beside Matrix (which then serves the file
+/// watcher and the reload notices for both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alone {
     Yes,
@@ -101,39 +105,14 @@ impl SlackBot {
     }
 }
 
-/// How long to wait between `auth.test` calls at start while Slack cannot be reached.
-const UNREACHABLE_RETRY: Duration = Duration::from_secs(10);
-
-/// `auth.test` at start, until Slack answers: a Slack or network outage at boot delays
-/// the bot (and must not stop a Matrix connector running beside it); only an answer that
-/// refuses the token stops it.
-async fn who_am_i(api: &api::Api) -> anyhow::Result<api::Identity> {
-    let mut warned = false;
-    loop {
-        match api.auth_test().await {
-            Ok(identity) => {
-                if warned {
-                    tracing::info!("Slack answers again");
-                }
-                return Ok(identity);
-            }
-            Err(error) if pace::api_code(&error).is_some() => {
-                return Err(error.context("auth.test with the bot token"));
-            }
-            Err(error) => {
-                if !warned {
-                    tracing::warn!("Slack cannot be reached at start; retrying: {error:#}");
-                    warned = true;
-                }
-                tokio::time::sleep(UNREACHABLE_RETRY).await;
-            }
-        }
-    }
-}
-
 /// Runs the Slack bot until SIGINT or SIGTERM. Returns an error only for what retrying
 /// cannot fix (a token Slack refuses, a data_dir that cannot be used).
-pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> anyhow::Result<()> {
+pub async fn serve(
+    config: &Config,
+    reloader: Arc<Reloader>,
+    metrics: Arc<Metrics>,
+    alone: Alone,
+) -> anyhow::Result<()> {
     let mut shutdown = Shutdown::listen()?;
     let slack = config.slack.clone().context("no [slack] table")?;
     std::fs::DirBuilder::new()
@@ -148,22 +127,22 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
         &slack.data_dir,
         config.ops.clone(),
         reloader,
+        (metrics.clone(), Platform::Slack),
         slack.editors_channel.is_some(),
     )?;
     let lifecycle = Lifecycle::open(&slack.data_dir, ops, slack.editors_channel.clone())?;
-    let metrics_listener = match (alone, config.ops.metrics.enabled) {
-        (Alone::Yes, true) => {
-            Some(crate::operations::metrics::bind(config.ops.metrics.listen).await?)
-        }
-        _ => None,
-    };
 
     let client = api::client(&slack.api_url)?;
     let api = api::Api::new(client.clone(), &bot_token);
     let identity = tokio::select! {
-        identity = who_am_i(&api) => identity?,
+        identity = start::who_am_i(&api, &slack.bot_token) => identity?,
         () = shutdown.requested() => return Ok(()),
     };
+    let checking = start::check_app_token(client.clone(), &app_token, &slack.app_token);
+    tokio::select! {
+        checked = checking => checked?,
+        () = shutdown.requested() => return Ok(()),
+    }
     let bot = Arc::new(SlackBot {
         own: Own {
             user_id: identity.user_id.clone(),
@@ -176,7 +155,8 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
     ops::refresh_editor_groups(&bot).await;
 
     let (queue, inbox) = mpsc::unbounded_channel();
-    let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox));
+    let in_hand = Arc::new(messages::InHand::default());
+    let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox, in_hand.clone()));
     let (commands_bot, note_bot) = (bot.clone(), bot.clone());
     let intake = Arc::new(socket::Intake {
         queue: queue.clone(),
@@ -185,24 +165,16 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
         note: Box::new(move |push| messages::note_received(&note_bot, push)),
     });
     unfinished::requeue(&bot, &queue).await;
+    let listening = socket::listen(&client, &app_token, intake, slack.reconnect_secs, metrics);
     let listener = tokio::select! {
-        listener = socket::listen(client, &app_token, intake, RECONNECT_SECS) => listener?,
+        listener = listening => listener?,
         () = shutdown.requested() => return Ok(()),
     };
 
-    let mut background = vec![
-        tokio::spawn(ops::editor_groups(bot.clone())),
-        tokio::spawn(ops::health(bot.clone())),
-    ];
+    let mut background = vec![tokio::spawn(ops::editor_groups(bot.clone()))];
     let mut _watch = None;
     if alone == Alone::Yes {
         background.push(tokio::spawn(ops::freshness(bot.clone())));
-        if let Some(listener) = metrics_listener {
-            let metrics = bot.ops().metrics().clone();
-            background.push(tokio::spawn(crate::operations::metrics::serve(
-                listener, metrics,
-            )));
-        }
         if bot.ops().settings().reload.watch {
             let (watch, reloads) = bot
                 .ops()
@@ -226,7 +198,10 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>, alone: Alone) -> an
     let _ = queue.send(messages::Incoming::Stop);
     match tokio::time::timeout(SHUTDOWN_GRACE, dispatcher).await {
         Ok(_) => tracing::info!("Slack stopped cleanly"),
-        Err(_) => tracing::warn!("Slack stopped with events still queued"),
+        Err(_) => {
+            let unfinished = in_hand.log_unfinished();
+            tracing::warn!(unfinished, "Slack stopped with events not finished");
+        }
     }
     for task in background {
         task.abort();

@@ -1,10 +1,10 @@
-//! Operations in Slack: the editors' user groups kept current, a health probe for
-//! `/healthz`, and (when Slack runs alone) reload outcomes and the daily freshness list
-//! posted to the editors' channel. What they say is `crate::operations`'s.
+//! Operations in Slack: the editors' user groups kept current, and (when Slack runs alone)
+//! reload outcomes and the daily freshness list posted to the editors' channel. What they
+//! say is `crate::operations`'s. `/healthz` follows the Socket Mode connections
+//! (`super::connections`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use copydesk_core::Reply;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -12,9 +12,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::SlackBot;
 use crate::lifecycle::{Connector as _, Once, Target};
 use crate::operations::reload::Reload;
-
-/// How often the bot checks that Slack still answers (`auth.test`), for `/healthz`.
-const HEALTH_EVERY: Duration = Duration::from_secs(30);
 
 /// Looks up the members of every `editor_groups` group (`usergroups.users.list`). A
 /// group that cannot be read keeps its members from the last lookup.
@@ -44,17 +41,6 @@ pub async fn editor_groups(bot: Arc<SlackBot>) {
     loop {
         tokio::time::sleep(bot.config.editor_groups_refresh).await;
         refresh_editor_groups(&bot).await;
-    }
-}
-
-/// Marks the connection healthy while Slack answers `auth.test` (Socket Mode has no
-/// sync to time, as Matrix does).
-pub async fn health(bot: Arc<SlackBot>) {
-    loop {
-        if bot.out.api.auth_test().await.is_ok() {
-            bot.ops().metrics().synced();
-        }
-        tokio::time::sleep(HEALTH_EVERY).await;
     }
 }
 

@@ -22,9 +22,13 @@ use copydesk_core::{Action, Caller, Outcome};
 use slack_morphism::prelude::*;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::api::Client;
+use super::connections::{Open, Watched};
 use super::messages::Incoming;
 use crate::operations::lock;
+use crate::operations::metrics::Metrics;
+
+/// The listener's client: the Web API client's connector, its connections watched.
+type Client = SlackClient<Watched<SlackClientHyperHttpsConnector>>;
 
 /// How many recent event ids are remembered (a few minutes of a busy workspace).
 const RECENT_LIMIT: usize = 4_096;
@@ -62,23 +66,23 @@ impl Recent {
     }
 }
 
-/// Starts listening on `app_token` (two connections, reconnecting on their own);
+/// Starts listening on `app_token` (two connections, reconnecting on their own, each
+/// reported to `metrics` as it opens and closes) through the Web API client `api`;
 /// returns the listener, to shut it down.
 pub async fn listen(
-    client: Arc<Client>,
+    api: &SlackClient<SlackClientHyperHttpsConnector>,
     app_token: &str,
     intake: Arc<Intake>,
     reconnect_secs: u64,
-) -> anyhow::Result<SlackClientSocketModeListener<SlackClientHyperHttpsConnector>> {
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<SlackClientSocketModeListener<Watched<SlackClientHyperHttpsConnector>>> {
+    let connector = Watched::new((*api.http_api.connector).clone(), Open::new(metrics));
     let environment = Arc::new(
-        SlackClientEventsListenerEnvironment::new(client)
+        SlackClientEventsListenerEnvironment::new(Arc::new(SlackClient::new(connector)))
             .with_error_handler(on_error)
             .with_user_state(intake),
     );
     let callbacks = SlackSocketModeListenerCallbacks::new()
-        .with_hello_events(|_hello, _client, _states| async {
-            tracing::debug!("Socket Mode connection open");
-        })
         .with_push_events(on_push)
         .with_command_events(on_command);
     let config =
@@ -137,15 +141,16 @@ async fn on_command(
 }
 
 /// A frame that could not be read or handled: logged and acknowledged (200), so Slack
-/// does not deliver it again forever. The log names the problem, never the frame's body,
-/// which holds message text.
+/// does not deliver it again forever. A connection that failed comes here too (the crate
+/// then opens another). The log names the problem, never the frame's body, which holds
+/// message text.
 fn on_error(
     error: Box<dyn std::error::Error + Send + Sync>,
     _client: Arc<Client>,
     _states: SlackClientEventsUserState,
 ) -> hyper::StatusCode {
     tracing::warn!(
-        "a Socket Mode frame could not be handled: {}",
+        "Socket Mode: a frame could not be handled, or a connection failed: {}",
         without_body(error.as_ref())
     );
     tracing::debug!("the frame's error in full: {error}");

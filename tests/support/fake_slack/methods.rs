@@ -10,9 +10,23 @@ use serde_json::{Value, json};
 
 use super::state::{Msg, State};
 use super::validate::{self, Args, Fail, string};
-use super::{APP_ID, BOT_ID, BOT_USER, Inner, TEAM, events, socket};
+use super::{APP_ID, BOT_ID, BOT_USER, FakeSlack, Inner, TEAM, events, socket};
+
+impl FakeSlack {
+    /// The next `times` calls of `method` fail with Slack's error `code` (e.g.
+    /// `chat.postEphemeral` with `user_not_in_channel`), with no side effect.
+    pub fn fail_next(&self, method: &str, code: &'static str, times: usize) {
+        self.st().failures.insert(method.to_string(), (times, code));
+    }
+}
 
 pub fn call(inner: &Arc<Inner>, st: &mut State, method: &str, args: &Args) -> Result<Value, Fail> {
+    if let Some((left, code)) = st.failures.get_mut(method)
+        && *left > 0
+    {
+        *left -= 1;
+        return Err(Fail::Error(code));
+    }
     match method {
         "chat.postMessage" => post_message(inner, st, args),
         "chat.update" => update(inner, st, args),

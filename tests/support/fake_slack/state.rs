@@ -155,6 +155,8 @@ pub struct State {
     /// per-minute windows for chat.update / chat.delete / chat.postEphemeral
     pub windows: HashMap<String, VecDeque<Instant>>,
     pub fail_connections_open: usize,
+    /// method → (calls left to fail, the error they get)
+    pub failures: HashMap<String, (usize, &'static str)>,
 }
 
 /// Burst and steady rate of chat.postMessage per channel.
@@ -200,6 +202,7 @@ impl State {
             buckets: HashMap::new(),
             windows: HashMap::new(),
             fail_connections_open: 0,
+            failures: HashMap::new(),
         };
         for (id, name, real, bot) in [
             (BOT_USER, "copydesk", "copydesk", true),

@@ -219,7 +219,9 @@ pub const BLOCKS_MAX: usize = 50;
 pub const BLOCKS_TEXT_MAX: usize = 12_000;
 
 /// Content rules shared by chat.postMessage, chat.update, chat.postEphemeral,
-/// response_url posts and slash-command ack payloads.
+/// response_url posts and slash-command ack payloads. A broadcast (`<!channel>`,
+/// `<!here>`, `<!everyone>`) in the text or any block is a violation: a bot has no
+/// business notifying a whole channel, and user text let through unescaped could.
 pub fn content(method: &str, args: &Args) -> Result<Content, Fail> {
     if truthy(args, "link_names") {
         return Err(Fail::Violation(
@@ -255,6 +257,12 @@ pub fn content(method: &str, args: &Args) -> Result<Content, Fail> {
         };
         check_blocks(list)?;
     }
+    if let Some(broadcast) = broadcast_in(&text).or_else(|| broadcast_in_blocks(&blocks)) {
+        return Err(Fail::Violation(
+            "invalid_arguments",
+            format!("{method}: a bot message with {broadcast}, which notifies everyone"),
+        ));
+    }
     let has_blocks = blocks.as_array().is_some_and(|b| !b.is_empty());
     if text.is_empty() && !has_blocks {
         return Err(Fail::Error("no_text"));
@@ -276,6 +284,28 @@ pub fn content(method: &str, args: &Args) -> Result<Content, Fail> {
         ));
     }
     Ok(Content { text, blocks })
+}
+
+/// Slack's broadcast mentions, written `<!here>` or `<!here|label>`.
+const BROADCASTS: [&str; 3] = ["<!channel>", "<!here>", "<!everyone>"];
+
+/// The broadcast mention in `text`, if any (escaped ones, `&lt;!here&gt;`, are text).
+fn broadcast_in(text: &str) -> Option<&'static str> {
+    BROADCASTS.into_iter().find(|broadcast| {
+        let open = &broadcast[..broadcast.len() - 1];
+        text.match_indices(open)
+            .any(|(at, _)| matches!(text[at + open.len()..].chars().next(), Some('>' | '|')))
+    })
+}
+
+/// A broadcast mention in any text of `blocks`.
+fn broadcast_in_blocks(blocks: &Value) -> Option<&'static str> {
+    match blocks {
+        Value::String(text) => broadcast_in(text),
+        Value::Array(items) => items.iter().find_map(broadcast_in_blocks),
+        Value::Object(fields) => fields.values().find_map(broadcast_in_blocks),
+        _ => None,
+    }
 }
 
 /// Block Kit rules for the block types the fake knows.
