@@ -596,12 +596,19 @@ async fn with_matrix_beside_it_slacks_counters_are_on_the_one_metrics_listener()
     .await;
     let ts = setup.slack.post(ANN, NEWS, "!context bulgaria", None).await;
     setup.wait_for_reply(NEWS, &ts).await;
-    let (status, metrics) = get_metrics(port, "/metrics").await;
-    assert_eq!(status, 200, "{metrics}");
-    assert!(
-        metrics.contains("copydesk_commands_total{platform=\"slack\",command=\"context\"} 1"),
-        "{metrics}"
-    );
+    // The bot counts the answer once Slack has answered its post: a moment after the fake
+    // holds it.
+    let counted = "copydesk_commands_total{platform=\"slack\",command=\"context\"} 1";
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let metrics = loop {
+        let (status, metrics) = get_metrics(port, "/metrics").await;
+        assert_eq!(status, 200, "{metrics}");
+        if metrics.contains(counted) || tokio::time::Instant::now() > deadline {
+            break metrics;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(metrics.contains(counted), "{metrics}");
     setup.finish().await;
 }
 

@@ -192,11 +192,10 @@ impl Lifecycle {
         let sent = connector.send(Target::Answer(command), reply, &once).await;
         if sent.is_ok() {
             failpoint::hit("acted");
+            self.ops.answered(name);
         }
         self.finish(&command.event)?;
-        let sent = sent?;
-        self.ops.answered(name);
-        Ok(sent)
+        sent
     }
 
     /// Carries out an editor's admin request and answers it.
@@ -217,10 +216,10 @@ impl Lifecycle {
             .await;
         if sent.is_ok() {
             failpoint::hit("acted");
+            self.ops.answered(name);
         }
         self.finish(&command.event)?;
         sent?;
-        self.ops.answered(name);
         Ok(done.mode)
     }
 
