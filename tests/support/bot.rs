@@ -21,8 +21,8 @@ use crate::support::{Homeserver, REPLY_TIMEOUT, ReceivedMessage, TestClient};
 
 #[path = "bot_process.rs"]
 mod bot_process;
-pub use bot_process::BotProcess;
 use bot_process::read_log;
+pub use bot_process::{BotLog, BotProcess};
 
 /// The environment variable the test configs name for the bot's password.
 const PASSWORD_ENV: &str = "COPYDESK_TEST_BOT_PASSWORD";
@@ -145,15 +145,26 @@ impl BotAccount {
 
     /// Starts the test build of the bot on the config written by [`configure`].
     pub fn start(&self) -> BotProcess {
-        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
-            panic!("the copydesk binary is only known to integration tests; use start_binary")
-        };
-        self.start_binary(Path::new(binary))
+        self.start_logging(BotLog::Test)
     }
 
     /// Starts `binary` (a copydesk build) on the config written by [`configure`].
     pub fn start_binary(&self, binary: &Path) -> BotProcess {
-        BotProcess::spawn(
+        self.start_binary_logging(binary, BotLog::Test)
+    }
+
+    /// Starts the test build of the bot, writing the log lines `log` says.
+    pub fn start_logging(&self, log: BotLog) -> BotProcess {
+        let Some(binary) = option_env!("CARGO_BIN_EXE_copydesk") else {
+            panic!("the copydesk binary is only known to integration tests; use start_binary")
+        };
+        self.start_binary_logging(Path::new(binary), log)
+    }
+
+    /// Starts `binary` on the config written by [`configure`], writing the log lines
+    /// `log` says.
+    pub fn start_binary_logging(&self, binary: &Path, log: BotLog) -> BotProcess {
+        BotProcess::spawn_logging(
             binary,
             &self.config_path(),
             self.log_path(),
@@ -161,6 +172,7 @@ impl BotAccount {
                 (PASSWORD_ENV, &self.password),
                 (PASSPHRASE_ENV, "test store passphrase"),
             ],
+            log,
         )
     }
 

@@ -14,8 +14,9 @@
 //!    (`crate::lifecycle`); `outgoing` is how the bot posts. Beside them run the
 //!    knowledge-file watcher, the daily freshness post and, when configured, the metrics
 //!    listener (`ops`, `crate::operations`).
-//! 4. Sync forever from the position saved in the store, retrying with back-off while the
-//!    homeserver is down; SIGINT/SIGTERM stop the sync, every lane finishes its queue
+//! 4. Sync forever from the position saved in the store. While the homeserver is down,
+//!    the sync and every send wait for it to answer again (`reachability`) and go at
+//!    once when it does; SIGINT/SIGTERM stop the sync, every lane finishes its queue
 //!    (within `SHUTDOWN_GRACE`), and the bot exits.
 //!
 //! Privacy: logs at info and above carry room ids, event ids and user ids, never message
@@ -28,6 +29,7 @@ mod invites;
 mod messages;
 mod ops;
 mod outgoing;
+mod reachability;
 mod retry;
 mod session;
 
@@ -58,6 +60,7 @@ use crate::operations::reload::Reloader;
 use addressing::Names;
 use messages::{Incoming, RoomEvent};
 use outgoing::Matrix;
+use reachability::Reachability;
 
 /// How many timeline events one sync may return per room: enough to cover a busy room
 /// for the time the bot is typically down (older ones fall outside max_backlog_age).
@@ -165,6 +168,7 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
         connected = session::connect(matrix) => connected?.0,
         () = shutdown.requested() => return Ok(()),
     };
+    let reach = Reachability::new(&client.homeserver())?;
     let own = client
         .user_id()
         .context("logged in without a user id")?
@@ -180,6 +184,7 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
         lifecycle,
         out: Matrix {
             client: client.clone(),
+            reach: reach.clone(),
         },
         names,
         rooms: config.rooms.clone(),
@@ -193,7 +198,7 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
     // is answered or checked. Later starts skip this and resume from the saved position.
     if !bot.lifecycle.caught_up() {
         tokio::select! {
-            () = initial_sync(&client, &metrics) => {}
+            () = initial_sync(&client, &metrics, &reach) => {}
             () = shutdown.requested() => return Ok(()),
         }
         bot.lifecycle.set_caught_up()?;
@@ -234,7 +239,7 @@ pub async fn serve(config: &Config, reloader: Arc<Reloader>) -> anyhow::Result<(
         .timeout(matrix.sync_timeout)
         .filter(sync_filter(TIMELINE_LIMIT));
     let outcome = tokio::select! {
-        fatal = sync_forever(&client, settings, &metrics) => Err(fatal),
+        fatal = sync_forever(&client, settings, &metrics, &reach) => Err(fatal),
         () = shutdown.requested() => Ok(()),
     };
 
@@ -299,32 +304,34 @@ fn sync_filter(timeline_limit: u32) -> Filter {
 }
 
 /// The first sync after the first login, retried until it succeeds.
-async fn initial_sync(client: &Client, metrics: &Metrics) {
+async fn initial_sync(client: &Client, metrics: &Metrics, reach: &Reachability) {
     let settings = SyncSettings::default()
         .timeout(Duration::ZERO)
         .filter(sync_filter(1));
     let mut failures = 0;
     while let Err(error) = client.sync_once(settings.clone()).await {
-        let delay = retry::delay_after(&error, failures);
-        tracing::warn!(%error, ?delay, "first sync failed; retrying");
+        tracing::debug!(%error, failures, "first sync failed");
+        reach.before_retry(&error, failures).await;
         failures += 1;
-        tokio::time::sleep(delay).await;
     }
     metrics.synced();
 }
 
 /// Syncs until the access token is revoked (the only error returned). Any other failure
-/// (homeserver down, restarting, rate limiting) is retried with back-off, forever.
-async fn sync_forever(client: &Client, settings: SyncSettings, metrics: &Metrics) -> anyhow::Error {
+/// is retried forever: at once when an unreachable homeserver answers again, else after
+/// the delay the server asks for or the back-off (`Reachability::before_retry`).
+async fn sync_forever(
+    client: &Client,
+    settings: SyncSettings,
+    metrics: &Metrics,
+    reach: &Reachability,
+) -> anyhow::Error {
     let mut failures: u32 = 0;
     loop {
         match client.sync_once(settings.clone()).await {
             Ok(_) => {
                 metrics.synced();
-                if failures > 0 {
-                    tracing::info!(failures, "sync is back");
-                    failures = 0;
-                }
+                failures = 0;
             }
             Err(error) if retry::is_unknown_token(&error) => {
                 return anyhow::anyhow!(
@@ -333,14 +340,9 @@ async fn sync_forever(client: &Client, settings: SyncSettings, metrics: &Metrics
                 );
             }
             Err(error) => {
-                let delay = retry::delay_after(&error, failures);
-                if failures == 0 {
-                    tracing::warn!(%error, ?delay, "sync failed; retrying with back-off");
-                } else {
-                    tracing::debug!(%error, ?delay, failures, "sync failed again");
-                }
+                tracing::debug!(%error, failures, "sync failed");
+                reach.before_retry(&error, failures).await;
                 failures = failures.saturating_add(1);
-                tokio::time::sleep(delay).await;
             }
         }
     }

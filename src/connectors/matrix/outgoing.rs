@@ -18,6 +18,7 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, TransactionId};
 use matrix_sdk::{Client, Room, RoomState};
 
+use super::reachability::Reachability;
 use super::retry;
 use crate::lifecycle::{Connector, MessageRef, Sent, Target};
 
@@ -27,6 +28,7 @@ const SEND_PATIENCE: Duration = Duration::from_secs(120);
 /// The bot's side of Matrix: posting, editing and redacting in the rooms it is in.
 pub struct Matrix {
     pub client: Client,
+    pub reach: Reachability,
 }
 
 impl Matrix {
@@ -57,7 +59,7 @@ impl Connector for Matrix {
             Target::Room(room) => (room, plain_notice(reply)),
         };
         let room = self.room(room)?;
-        let event = send(&room, content).await?;
+        let event = send(&self.reach, &room, content).await?;
         Ok(Sent {
             room: room.room_id().to_string(),
             event: event.to_string(),
@@ -70,13 +72,13 @@ impl Connector for Matrix {
         let content = RoomMessageEventContent::notice_html(reply.to_plain(), reply.to_html())
             .add_mentions(Mentions::new())
             .make_replacement(ReplacementMetadata::new(event, Some(Mentions::new())));
-        send(&room, content).await.map(|_| ())
+        send(&self.reach, &room, content).await.map(|_| ())
     }
 
     async fn delete(&self, sent: &Sent, reason: &str) -> anyhow::Result<()> {
         let room = self.room(&sent.room)?;
         let event = OwnedEventId::try_from(sent.event.as_str())?;
-        redact(&room, &event, reason).await
+        redact(&self.reach, &room, &event, reason).await
     }
 
     async fn permalink(&self, message: &MessageRef) -> String {
@@ -167,7 +169,11 @@ fn warning(reply: &Reply, message: &MessageRef) -> anyhow::Result<RoomMessageEve
 
 /// Sends `content` to `room`, retrying transient failures for a while. One transaction
 /// id is used for every attempt, so a retry after a lost response cannot post twice.
-pub async fn send(room: &Room, content: RoomMessageEventContent) -> anyhow::Result<OwnedEventId> {
+pub async fn send(
+    reach: &Reachability,
+    room: &Room,
+    content: RoomMessageEventContent,
+) -> anyhow::Result<OwnedEventId> {
     let txn_id = TransactionId::new();
     let deadline = tokio::time::Instant::now() + SEND_PATIENCE;
     let mut failures = 0;
@@ -179,13 +185,12 @@ pub async fn send(room: &Room, content: RoomMessageEventContent) -> anyhow::Resu
         {
             Ok(sent) => return Ok(sent.response.event_id),
             Err(error) if retry::is_transient(&error) => {
-                let delay = retry::delay_after(&error, failures);
-                if tokio::time::Instant::now() + delay > deadline {
+                tracing::debug!(room = %room.room_id(), %error, failures, "sending failed");
+                let wait = reach.before_retry(&error, failures);
+                if tokio::time::timeout_at(deadline, wait).await.is_err() {
                     return Err(error.into());
                 }
-                tracing::warn!(room = %room.room_id(), %error, ?delay, "sending failed; retrying");
                 failures += 1;
-                tokio::time::sleep(delay).await;
             }
             Err(error) => return Err(error.into()),
         }
@@ -193,7 +198,12 @@ pub async fn send(room: &Room, content: RoomMessageEventContent) -> anyhow::Resu
 }
 
 /// Redacts `event` in `room`, retrying transient failures like [`send`].
-async fn redact(room: &Room, event: &EventId, reason: &str) -> anyhow::Result<()> {
+async fn redact(
+    reach: &Reachability,
+    room: &Room,
+    event: &EventId,
+    reason: &str,
+) -> anyhow::Result<()> {
     let txn_id = TransactionId::new();
     let deadline = tokio::time::Instant::now() + SEND_PATIENCE;
     let mut failures = 0;
@@ -202,13 +212,15 @@ async fn redact(room: &Room, event: &EventId, reason: &str) -> anyhow::Result<()
             Ok(_) => return Ok(()),
             Err(error) => {
                 let error = matrix_sdk::Error::from(error);
-                let delay = retry::delay_after(&error, failures);
-                if !retry::is_transient(&error) || tokio::time::Instant::now() + delay > deadline {
+                if !retry::is_transient(&error) {
                     return Err(error.into());
                 }
-                tracing::warn!(room = %room.room_id(), %event, %error, ?delay, "redacting failed; retrying");
+                tracing::debug!(room = %room.room_id(), %event, %error, failures, "redacting failed");
+                let wait = reach.before_retry(&error, failures);
+                if tokio::time::timeout_at(deadline, wait).await.is_err() {
+                    return Err(error.into());
+                }
                 failures += 1;
-                tokio::time::sleep(delay).await;
             }
         }
     }
