@@ -3,6 +3,12 @@
 //!
 //! Privacy rule, kept by every call site: at info level and above, log event and room ids,
 //! never message text. Message text may appear only at debug and trace.
+//!
+//! Alerting rule: at the default level, ERROR means an operator must act (a revoked
+//! token, a store that cannot be opened, a configuration mistake) and WARN means
+//! something is wrong that the bot is riding out (the homeserver unreachable). Conditions
+//! the bot expects and handles are kept out of both, here, target by target ([`QUIET`],
+//! [`EXPECTED`]), never by silencing a whole crate.
 
 use std::path::Path;
 
@@ -33,6 +39,18 @@ pub enum LogFormat {
 /// `RUST_LOG=warn,matrix_sdk_crypto::backups=warn`) brings the lines back.
 const QUIET: &str = "matrix_sdk_crypto::backups=error";
 
+/// matrix-sdk's lines about conditions copydesk expects and handles itself: shown only at
+/// debug level (`-vv`), or when `RUST_LOG` names their target.
+///
+/// `matrix_sdk::http_client` logs every failed request at ERROR, before its caller has
+/// decided what the failure means: the 404 for the secret-storage default key on every
+/// start (the bot never sets up secret storage), the 404 for `m.room.encryption` in a
+/// room that is not encrypted, and every sync and send that fails while the homeserver
+/// is down. Where a failure matters, copydesk logs it itself: the homeserver unreachable
+/// and back (`connectors::matrix::reachability`), a message it gave up sending, a revoked
+/// access token.
+const EXPECTED: &str = "matrix_sdk::http_client=off";
+
 /// Installs the stderr subscriber. `RUST_LOG` wins over `-v` flags and the default level.
 pub fn init(verbosity: u8, default_level: tracing::Level, format: LogFormat) {
     let level = match verbosity {
@@ -56,13 +74,18 @@ pub fn init(verbosity: u8, default_level: tracing::Level, format: LogFormat) {
 }
 
 /// The filter for `RUST_LOG` (when set and valid), else for `level` in copydesk's own
-/// crates and warnings elsewhere; [`QUIET`] first either way.
+/// crates and warnings elsewhere; [`QUIET`] first either way, and [`EXPECTED`] too below
+/// debug level.
 fn filter(rust_log: Option<&str>, level: tracing::Level) -> EnvFilter {
+    let silenced = match level >= tracing::Level::DEBUG {
+        true => QUIET.to_owned(),
+        false => format!("{QUIET},{EXPECTED}"),
+    };
     rust_log
-        .and_then(|env| EnvFilter::try_new(format!("{QUIET},{env}")).ok())
+        .and_then(|env| EnvFilter::try_new(format!("{silenced},{env}")).ok())
         .unwrap_or_else(|| {
             EnvFilter::new(format!(
-                "{QUIET},warn,copydesk={level},copydesk_core={level}"
+                "{silenced},warn,copydesk={level},copydesk_core={level}"
             ))
         })
 }
@@ -91,12 +114,17 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    /// What `rust_log` lets through of a few matrix-sdk lines and one of copydesk's.
+    /// What `rust_log` lets through of a few matrix-sdk lines and a few of copydesk's, at
+    /// the default level of `copydesk run`.
     fn logged(rust_log: Option<&str>) -> String {
+        logged_at(rust_log, tracing::Level::INFO)
+    }
+
+    fn logged_at(rust_log: Option<&str>, level: tracing::Level) -> String {
         let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
         let writer = buffer.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(filter(rust_log, tracing::Level::INFO))
+            .with_env_filter(filter(rust_log, level))
             .with_writer(move || Writer(writer.clone()))
             .with_ansi(false)
             .finish();
@@ -107,7 +135,17 @@ mod tests {
             );
             tracing::error!(target: "matrix_sdk_crypto::backups", "backup store broken");
             tracing::warn!(target: "matrix_sdk::encryption::tasks", "Error backing up room keys");
+            tracing::error!(
+                target: "matrix_sdk::http_client",
+                "Error while sending request: 404 Account data not found"
+            );
+            tracing::error!(target: "matrix_sdk::encryption", "Couldn't setup and resume backups");
             tracing::info!(target: "copydesk::connectors::matrix", "copydesk is running");
+            tracing::warn!(
+                target: "copydesk::connectors::matrix::reachability",
+                "the homeserver is unreachable"
+            );
+            tracing::error!(target: "copydesk::run", "the access token was revoked");
         });
         String::from_utf8(buffer.lock().unwrap().clone()).unwrap()
     }
@@ -139,6 +177,32 @@ mod tests {
         // Named in RUST_LOG, it shows again.
         let log = logged(Some("warn,matrix_sdk_crypto::backups=warn"));
         assert!(log.contains("no backup key"), "{log}");
+    }
+
+    #[test]
+    fn failed_requests_the_sdk_logs_show_only_at_debug_and_copydesk_errors_always() {
+        let log = logged(None);
+        assert!(!log.contains("Error while sending request"), "{log}");
+        for kept in [
+            "Couldn't setup and resume backups",
+            "copydesk is running",
+            "the homeserver is unreachable",
+            "the access token was revoked",
+        ] {
+            assert!(log.contains(kept), "{kept}: {log}");
+        }
+        // Not brought back by a RUST_LOG that does not name them.
+        let log = logged(Some("info"));
+        assert!(!log.contains("Error while sending request"), "{log}");
+        assert!(log.contains("Couldn't setup and resume backups"), "{log}");
+        // Shown at debug level, and when RUST_LOG names them.
+        for log in [
+            logged_at(None, tracing::Level::DEBUG),
+            logged(Some("warn,matrix_sdk::http_client=error")),
+        ] {
+            assert!(log.contains("Error while sending request"), "{log}");
+            assert!(!log.contains("no backup key"), "{log}");
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         _ => copydesk::logging::LogFormat::Text,
     };
     copydesk::logging::init(cli.verbose, command.default_log_level(), log_format);
+    let is_bot = matches!(command, Command::Run(_));
     let result = match command {
         Command::Console(args) => run::console(args),
         Command::Context(args) => run::context(args),
@@ -42,6 +43,13 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         // The reader went away (`copydesk eval ... | head`): nothing left to say.
         Err(error) if is_broken_pipe(&error) => Status::Success.into(),
+        // A bot's log is what its operator reads and alerts on: what stopped it (a revoked
+        // token, a store that cannot be opened, a configuration mistake) is an ERROR line
+        // there, in the log's format, rather than a bare line beside it.
+        Err(error) if is_bot => {
+            tracing::error!("copydesk stopped: {error:#}");
+            Status::Error.into()
+        }
         Err(error) => {
             // `{:#}` joins anyhow's context chain on one line ("reading x.toml: No such
             // file"); located errors carry their own file:line:column, one per line.

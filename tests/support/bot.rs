@@ -21,8 +21,8 @@ use crate::support::{Homeserver, REPLY_TIMEOUT, ReceivedMessage, TestClient};
 
 #[path = "bot_process.rs"]
 mod bot_process;
-pub use bot_process::BotProcess;
 use bot_process::read_log;
+pub use bot_process::{BotLog, BotProcess};
 
 /// The environment variable the test configs name for the bot's password.
 const PASSWORD_ENV: &str = "COPYDESK_TEST_BOT_PASSWORD";
@@ -150,21 +150,32 @@ impl BotAccount {
 
     /// Starts `binary` (a copydesk build) on the config written by [`configure`].
     pub fn start_binary(&self, binary: &Path) -> BotProcess {
-        self.start_binary_with(binary, &[])
+        self.start_binary_with(binary, &[], BotLog::Test)
     }
 
     /// Starts the test build with `env` added to its environment (a failpoint, say).
     pub fn start_with(&self, env: &[(&str, &str)]) -> BotProcess {
-        self.start_binary_with(bot_process::test_build(), env)
+        self.start_binary_with(bot_process::test_build(), env, BotLog::Test)
     }
 
-    fn start_binary_with(&self, binary: &Path, env: &[(&str, &str)]) -> BotProcess {
+    /// Starts the test build of the bot, writing the log lines `log` says.
+    pub fn start_logging(&self, log: BotLog) -> BotProcess {
+        self.start_binary_with(bot_process::test_build(), &[], log)
+    }
+
+    /// Starts `binary` on the config written by [`configure`], writing the log lines
+    /// `log` says.
+    pub fn start_binary_logging(&self, binary: &Path, log: BotLog) -> BotProcess {
+        self.start_binary_with(binary, &[], log)
+    }
+
+    fn start_binary_with(&self, binary: &Path, env: &[(&str, &str)], log: BotLog) -> BotProcess {
         let mut vars = vec![
             (PASSWORD_ENV, self.password.as_str()),
             (PASSPHRASE_ENV, "test store passphrase"),
         ];
         vars.extend_from_slice(env);
-        BotProcess::spawn(binary, &self.config_path(), self.log_path(), &vars)
+        BotProcess::spawn_logging(binary, &self.config_path(), self.log_path(), &vars, log)
     }
 
     /// The bot's log so far.

@@ -24,6 +24,16 @@ pub fn test_build() -> &'static Path {
     }
 }
 
+/// Which log lines the bot writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BotLog {
+    /// `RUST_LOG` from `COPYDESK_TEST_BOT_LOG` (default `warn,copydesk=debug`): enough to
+    /// see what a test did.
+    Test,
+    /// No `RUST_LOG`: the default level an operator runs at, for tests of the log itself.
+    Default,
+}
+
 /// A running bot. Dropping it kills the process (and prints its log if the test failed).
 pub struct BotProcess {
     child: Child,
@@ -32,32 +42,47 @@ pub struct BotProcess {
 
 impl BotProcess {
     /// Runs `binary run --config config`, appending its output to `log_path`, with
-    /// `secrets` in its environment and `COPYDESK_TEST_BOT_LOG` (default
-    /// `warn,copydesk=debug`) as its `RUST_LOG`.
+    /// `secrets` in its environment and the test's log level ([`BotLog::Test`]).
     pub fn spawn(
         binary: &Path,
         config: &Path,
         log_path: PathBuf,
         secrets: &[(&str, &str)],
     ) -> Self {
-        let log = std::fs::OpenOptions::new()
+        Self::spawn_logging(binary, config, log_path, secrets, BotLog::Test)
+    }
+
+    /// [`spawn`](Self::spawn) with the log lines `log` says.
+    pub fn spawn_logging(
+        binary: &Path,
+        config: &Path,
+        log_path: PathBuf,
+        secrets: &[(&str, &str)],
+        log: BotLog,
+    ) -> Self {
+        let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log_path)
             .expect("opening the bot's log");
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("run")
             .arg("--config")
             .arg(config)
-            .envs(secrets.iter().copied())
-            .env(
+            .envs(secrets.iter().copied());
+        match log {
+            BotLog::Test => command.env(
                 "RUST_LOG",
                 std::env::var("COPYDESK_TEST_BOT_LOG")
                     .unwrap_or_else(|_| "warn,copydesk=debug".to_owned()),
-            )
+            ),
+            BotLog::Default => command.env_remove("RUST_LOG"),
+        };
+        let child = command
             .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("cloning the log handle"))
-            .stderr(log)
+            .stdout(log_file.try_clone().expect("cloning the log handle"))
+            .stderr(log_file)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
         BotProcess { child, log_path }
@@ -119,6 +144,12 @@ impl BotProcess {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would, and waits for the exit.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn log(&self) -> String {

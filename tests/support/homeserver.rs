@@ -1,5 +1,5 @@
 //! The homeserver under test: where it is, registering users on it, and
-//! stopping/starting it for the restart-recovery test.
+//! stopping, killing and starting it for the recovery tests and the fault tool.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -193,6 +193,11 @@ impl Homeserver {
     /// Stops Synapse (SIGTERM, then SIGKILL after 10 s) via `scripts/synapse stop`.
     pub async fn stop_homeserver(&self) {
         self.synapse_script("stop").await;
+    }
+
+    /// Kills Synapse with SIGKILL, as a crash would, via `scripts/synapse kill`.
+    pub async fn kill_homeserver(&self) {
+        self.synapse_script("kill").await;
     }
 
     /// Starts Synapse again on the same port and directory via

@@ -14,8 +14,10 @@
 //!    (`crate::lifecycle`); `outgoing` is how the bot posts. Beside them run the
 //!    knowledge-file watcher and the daily freshness post (`ops`, `crate::operations`);
 //!    each sync is reported to the process's metrics (`/healthz`).
-//! 4. Sync forever from the position saved in the store, retrying with back-off while the
-//!    homeserver is down; SIGINT/SIGTERM stop the sync, every lane finishes its queue
+//! 4. Sync forever from the position the lifecycle saved (`unfinished` queued what comes
+//!    before it). While the homeserver is down, the sync and every send wait for it to
+//!    answer again (`reachability`) and go at once when it does; SIGINT/SIGTERM stop the
+//!    sync, every lane finishes its queue
 //!    (within `SHUTDOWN_GRACE`), and the bot exits.
 //!
 //! Privacy: logs at info and above carry room ids, event ids and user ids, never message
@@ -28,6 +30,7 @@ mod invites;
 mod messages;
 mod ops;
 mod outgoing;
+mod reachability;
 mod retry;
 mod session;
 mod unfinished;
@@ -59,6 +62,7 @@ use crate::operations::reload::Reloader;
 use addressing::Names;
 use messages::{Incoming, RoomEvent};
 use outgoing::Matrix;
+use reachability::Reachability;
 
 /// How many timeline events one sync may return per room: enough to cover a busy room
 /// for the time the bot is typically down (older ones fall outside max_backlog_age).
@@ -165,6 +169,7 @@ pub async fn serve(
         connected = session::connect(matrix) => connected?.0,
         () = shutdown.requested() => return Ok(()),
     };
+    let reach = Reachability::new(&client.homeserver())?;
     let own = client
         .user_id()
         .context("logged in without a user id")?
@@ -180,6 +185,7 @@ pub async fn serve(
         lifecycle,
         out: Matrix {
             client: client.clone(),
+            reach: reach.clone(),
         },
         names,
         rooms: config.rooms.clone(),
@@ -193,7 +199,7 @@ pub async fn serve(
     // is answered or checked. Later starts skip this and resume from the saved position.
     if !bot.lifecycle.caught_up() {
         let position = tokio::select! {
-            position = initial_sync(&client, &metrics) => position,
+            position = initial_sync(&client, &metrics, &reach) => position,
             () = shutdown.requested() => return Ok(()),
         };
         bot.lifecycle.set_caught_up()?;
@@ -231,7 +237,7 @@ pub async fn serve(
         .timeout(matrix.sync_timeout)
         .filter(sync_filter(TIMELINE_LIMIT));
     let outcome = tokio::select! {
-        fatal = sync_forever(&client, settings, &bot.lifecycle, &metrics) => Err(fatal),
+        fatal = sync_forever(&client, settings, &bot.lifecycle, &metrics, &reach) => Err(fatal),
         () = shutdown.requested() => Ok(()),
     };
 
@@ -308,7 +314,7 @@ fn sync_filter(timeline_limit: u32) -> Filter {
 }
 
 /// The first sync after the first login, retried until it succeeds.
-async fn initial_sync(client: &Client, metrics: &Metrics) -> String {
+async fn initial_sync(client: &Client, metrics: &Metrics, reach: &Reachability) -> String {
     let settings = SyncSettings::default()
         .timeout(Duration::ZERO)
         .filter(sync_filter(1));
@@ -320,17 +326,17 @@ async fn initial_sync(client: &Client, metrics: &Metrics) -> String {
                 return response.next_batch;
             }
             Err(error) => {
-                let delay = retry::delay_after(&error, failures);
-                tracing::warn!(%error, ?delay, "first sync failed; retrying");
+                tracing::debug!(%error, failures, "first sync failed");
+                reach.before_retry(&error, failures).await;
                 failures += 1;
-                tokio::time::sleep(delay).await;
             }
         }
     }
 }
 
 /// Syncs until the access token is revoked (the only error returned). Any other failure
-/// (homeserver down, restarting, rate limiting) is retried with back-off, forever.
+/// is retried forever: at once when an unreachable homeserver answers again, else after
+/// the delay the server asks for or the back-off (`Reachability::before_retry`).
 ///
 /// The position each sync resumes from is the lifecycle's (saved once every event of the
 /// sync is noted as received), not the SDK's, which it saves before the events are handed
@@ -340,6 +346,7 @@ async fn sync_forever(
     settings: SyncSettings,
     lifecycle: &Lifecycle,
     metrics: &Metrics,
+    reach: &Reachability,
 ) -> anyhow::Error {
     let mut failures: u32 = 0;
     loop {
@@ -353,10 +360,7 @@ async fn sync_forever(
                     tracing::warn!("saving the sync position failed: {error:#}");
                 }
                 metrics.synced();
-                if failures > 0 {
-                    tracing::info!(failures, "sync is back");
-                    failures = 0;
-                }
+                failures = 0;
             }
             Err(error) if retry::is_unknown_token(&error) => {
                 return anyhow::anyhow!(
@@ -365,14 +369,9 @@ async fn sync_forever(
                 );
             }
             Err(error) => {
-                let delay = retry::delay_after(&error, failures);
-                if failures == 0 {
-                    tracing::warn!(%error, ?delay, "sync failed; retrying with back-off");
-                } else {
-                    tracing::debug!(%error, ?delay, failures, "sync failed again");
-                }
+                tracing::debug!(%error, failures, "sync failed");
+                reach.before_retry(&error, failures).await;
                 failures = failures.saturating_add(1);
-                tokio::time::sleep(delay).await;
             }
         }
     }

@@ -18,6 +18,7 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserId};
 use matrix_sdk::{Client, Room, RoomState};
 
+use super::reachability::Reachability;
 use super::retry;
 use crate::lifecycle::{Connector, MessageRef, Once, Sent, Target};
 
@@ -27,6 +28,7 @@ const SEND_PATIENCE: Duration = Duration::from_secs(120);
 /// The bot's side of Matrix: posting, editing and redacting in the rooms it is in.
 pub struct Matrix {
     pub client: Client,
+    pub reach: Reachability,
 }
 
 impl Matrix {
@@ -57,7 +59,7 @@ impl Connector for Matrix {
             Target::Room(room) => (room, plain_notice(reply)),
         };
         let room = self.room(room)?;
-        let event = send(&room, content, once).await?;
+        let event = send(&self.reach, &room, content, once).await?;
         Ok(Sent {
             room: room.room_id().to_string(),
             event: event.to_string(),
@@ -70,13 +72,13 @@ impl Connector for Matrix {
         let content = RoomMessageEventContent::notice_html(reply.to_plain(), reply.to_html())
             .add_mentions(Mentions::new())
             .make_replacement(ReplacementMetadata::new(event, Some(Mentions::new())));
-        send(&room, content, once).await.map(|_| ())
+        send(&self.reach, &room, content, once).await.map(|_| ())
     }
 
     async fn delete(&self, sent: &Sent, reason: &str, once: &Once) -> anyhow::Result<()> {
         let room = self.room(&sent.room)?;
         let event = OwnedEventId::try_from(sent.event.as_str())?;
-        redact(&room, &event, reason, once).await
+        redact(&self.reach, &room, &event, reason, once).await
     }
 
     async fn permalink(&self, message: &MessageRef) -> String {
@@ -170,6 +172,7 @@ fn warning(reply: &Reply, message: &MessageRef) -> anyhow::Result<RoomMessageEve
 /// repeat with the event it already has, so neither a retry after a lost response nor a
 /// resend after a crash can post twice.
 pub async fn send(
+    reach: &Reachability,
     room: &Room,
     content: RoomMessageEventContent,
     once: &Once,
@@ -185,13 +188,12 @@ pub async fn send(
         {
             Ok(sent) => return Ok(sent.response.event_id),
             Err(error) if retry::is_transient(&error) => {
-                let delay = retry::delay_after(&error, failures);
-                if tokio::time::Instant::now() + delay > deadline {
+                tracing::debug!(room = %room.room_id(), %error, failures, "sending failed");
+                let wait = reach.before_retry(&error, failures);
+                if tokio::time::timeout_at(deadline, wait).await.is_err() {
                     return Err(error.into());
                 }
-                tracing::warn!(room = %room.room_id(), %error, ?delay, "sending failed; retrying");
                 failures += 1;
-                tokio::time::sleep(delay).await;
             }
             Err(error) => return Err(error.into()),
         }
@@ -199,7 +201,13 @@ pub async fn send(
 }
 
 /// Redacts `event` in `room`, retrying transient failures like [`send`].
-async fn redact(room: &Room, event: &EventId, reason: &str, once: &Once) -> anyhow::Result<()> {
+async fn redact(
+    reach: &Reachability,
+    room: &Room,
+    event: &EventId,
+    reason: &str,
+    once: &Once,
+) -> anyhow::Result<()> {
     let txn_id = OwnedTransactionId::from(once.id.as_str());
     let deadline = tokio::time::Instant::now() + SEND_PATIENCE;
     let mut failures = 0;
@@ -208,13 +216,15 @@ async fn redact(room: &Room, event: &EventId, reason: &str, once: &Once) -> anyh
             Ok(_) => return Ok(()),
             Err(error) => {
                 let error = matrix_sdk::Error::from(error);
-                let delay = retry::delay_after(&error, failures);
-                if !retry::is_transient(&error) || tokio::time::Instant::now() + delay > deadline {
+                if !retry::is_transient(&error) {
                     return Err(error.into());
                 }
-                tracing::warn!(room = %room.room_id(), %event, %error, ?delay, "redacting failed; retrying");
+                tracing::debug!(room = %room.room_id(), %event, %error, failures, "redacting failed");
+                let wait = reach.before_retry(&error, failures);
+                if tokio::time::timeout_at(deadline, wait).await.is_err() {
+                    return Err(error.into());
+                }
                 failures += 1;
-                tokio::time::sleep(delay).await;
             }
         }
     }

@@ -1,9 +1,11 @@
-//! Waiting out a homeserver that is down, restarting or rate-limiting us.
+//! Which failures are worth retrying, and how long to back off.
 //!
 //! matrix-sdk already retries a request that gets HTTP 429 or a 5xx answer, waiting the
 //! `retry_after_ms` the server asks for. It does *not* retry when the connection itself
-//! fails (the homeserver is down or restarting), so every loop here retries those with
-//! exponential back-off, and honours `retry_after_ms` itself when the SDK gave up.
+//! fails (the homeserver is down or restarting), so our loops retry those: the sync loop
+//! and the sends wait for the homeserver to answer again (`super::reachability`), the
+//! login and joins back off exponentially; all honour `retry_after_ms` when the SDK gave
+//! up.
 
 use std::time::Duration;
 
