@@ -745,11 +745,11 @@ async fn a_bad_bot_token_stops_the_bot_at_start_with_slacks_error() {
     );
 }
 
-/// The one error line a bot that stopped at start printed.
+/// The one error line a bot that stopped at start wrote (an ERROR line of its log).
 fn the_error_line(log: &str) -> &str {
     let errors: Vec<&str> = log
         .lines()
-        .filter(|line| line.starts_with("copydesk: "))
+        .filter(|line| line.contains(" ERROR copydesk stopped: "))
         .collect();
     assert_eq!(errors.len(), 1, "one error line: {log}");
     errors[0]

@@ -116,8 +116,11 @@ async fn on_push(
         tracing::info!(event_id = %event.event_id, "delivered again; dropped");
         return Ok(());
     }
-    (intake.note)(&event);
+    // Queued first, so the handler starts while the note is written; the ack waits for
+    // both (it goes when this returns).
+    let noted = event.clone();
     let _ = intake.queue.send(Incoming::Event(Box::new(event)));
+    (intake.note)(&noted);
     Ok(())
 }
 
