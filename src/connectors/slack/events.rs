@@ -19,6 +19,8 @@ use crate::lifecycle::MessageRef;
 #[derive(Debug, Clone)]
 pub struct Own {
     pub user_id: String,
+    /// The command prefix (`[bot] prefix`), tolerated after a mention.
+    pub prefix: String,
 }
 
 /// A push event, as the lifecycle needs it.
@@ -98,7 +100,7 @@ pub fn translate(body: &SlackEventCallbackBody, own: &Own) -> Option<Event> {
             let channel = event.channel.value();
             let ts = event.origin.ts.value();
             let raw = event.content.text.as_deref().unwrap_or_default();
-            let command = command_after_mention(raw, &own.user_id)?;
+            let command = command_after_mention(raw, own)?;
             Some(Event::Message {
                 message: reference(
                     channel,
@@ -140,7 +142,7 @@ fn message(event: &SlackMessageEvent, own: &Own) -> Option<Event> {
                     event.origin.thread_ts.as_ref().map(|t| t.value().as_str()),
                 ),
                 text: plain_text(raw),
-                command: command_after_mention(raw, &own.user_id),
+                command: command_after_mention(raw, own),
             })
         }
         Some(SlackMessageEventType::MessageChanged) => {
@@ -266,16 +268,19 @@ fn reference(channel: &str, ts: &str, sender: &str, thread_ts: Option<&str>) -> 
 /// The command line of a message that starts with a mention of the bot (`<@U0BOT>` or
 /// `<@U0BOT|copydesk>`): what follows it, a command prefix tolerated; a bare mention
 /// asks for `help`.
-pub fn command_after_mention(raw: &str, own: &str) -> Option<String> {
+pub fn command_after_mention(raw: &str, own: &Own) -> Option<String> {
     let rest = raw.trim_start().strip_prefix("<@")?;
     let (inside, rest) = rest.split_once('>')?;
     let id = inside.split('|').next()?;
-    if id != own {
+    if id != own.user_id {
         return None;
     }
     let line = plain_text(rest);
     let line = line.trim_start_matches([':', ',']).trim();
-    let line = line.strip_prefix('!').unwrap_or(line).trim();
+    let line = line
+        .strip_prefix(own.prefix.as_str())
+        .unwrap_or(line)
+        .trim();
     Some(if line.is_empty() {
         "help".to_owned()
     } else {

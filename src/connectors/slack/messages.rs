@@ -349,7 +349,7 @@ async fn on_edit(
         return Ok(());
     }
     let desk = bot.desk();
-    if events::command_after_mention(text, &bot.own.user_id).is_some()
+    if events::command_after_mention(text, &bot.own).is_some()
         || text.trim_start().starts_with(desk.prefix())
     {
         return Ok(());

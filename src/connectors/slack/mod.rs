@@ -146,6 +146,7 @@ pub async fn serve(
     let bot = Arc::new(SlackBot {
         own: Own {
             user_id: identity.user_id.clone(),
+            prefix: config.bot.prefix.clone(),
         },
         out: Slack::new(api, identity),
         lifecycle,

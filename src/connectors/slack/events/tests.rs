@@ -10,6 +10,7 @@ const BOT: &str = "UBOT";
 fn own() -> Own {
     Own {
         user_id: BOT.to_owned(),
+        prefix: "!".to_owned(),
     }
 }
 
@@ -102,14 +103,23 @@ fn a_mention_at_the_start_is_a_command() {
     };
     assert_eq!(command.as_deref(), Some("context bulgaria"));
     assert_eq!(
-        command_after_mention("<@UBOT|copydesk>: sources x", BOT).as_deref(),
+        command_after_mention("<@UBOT|copydesk>: sources x", &own()).as_deref(),
         Some("sources x")
     );
     assert_eq!(
-        command_after_mention("<@UBOT>", BOT).as_deref(),
+        command_after_mention("<@UBOT>", &own()).as_deref(),
         Some("help")
     );
-    assert_eq!(command_after_mention("<@U2> context x", BOT), None);
+    assert_eq!(command_after_mention("<@U2> context x", &own()), None);
+    let dot = Own {
+        prefix: ".".to_owned(),
+        ..own()
+    };
+    assert_eq!(
+        command_after_mention("<@UBOT> .context x", &dot).as_deref(),
+        Some("context x"),
+        "the configured prefix, not a fixed one"
+    );
     let mention = json!({"type": "app_mention", "user": "U1", "channel": "C1",
         "text": "<@UBOT> context bulgaria", "ts": "1760000000.000200",
         "event_ts": "1760000000.000200"});
