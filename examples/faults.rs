@@ -94,8 +94,10 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let binary = args.bot.clone().unwrap_or_else(release_binary);
-    let _synapse = OwnSynapse::unless_given("copydesk-faults.", args.synapse.storage());
+    let synapse = OwnSynapse::unless_given("copydesk-faults.", args.synapse.storage());
     let met = measure::runtime().block_on(run(args, &binary));
+    // `exit` runs no destructors: stop the throwaway Synapse first.
+    drop(synapse);
     std::process::exit(if met { 0 } else { 1 });
 }
 
