@@ -52,10 +52,17 @@ const QUIET: &str = "matrix_sdk_crypto::backups=error";
 ///   again with the next sync. Its other warnings are about key backup, recovery, secret
 ///   storage and cross-signing, which the bot does not use. Its errors still show.
 ///
+/// * `matrix_sdk_crypto::identities::manager` warns "Our own device might have been
+///   deleted" when a key query right after a homeserver restart lists the bot's devices
+///   without its own. Were the device really deleted, its access token would be gone with
+///   it, and the bot stops with an ERROR for that; the warning itself asks nothing of an
+///   operator.
+///
 /// Where a failure matters, copydesk logs it itself: the homeserver unreachable and back
 /// (`connectors::matrix::reachability`), a message it gave up sending, a revoked access
 /// token.
-const EXPECTED: &str = "matrix_sdk::http_client=off,matrix_sdk::encryption=error";
+const EXPECTED: &str = "matrix_sdk::http_client=off,matrix_sdk::encryption=error,\
+                        matrix_sdk_crypto::identities::manager=error";
 
 /// Installs the stderr subscriber. `RUST_LOG` wins over `-v` flags and the default level.
 pub fn init(verbosity: u8, default_level: tracing::Level, format: LogFormat) {
@@ -155,6 +162,10 @@ mod tests {
                 target: "matrix_sdk::encryption",
                 "Error when sending out an outgoing E2EE request"
             );
+            tracing::warn!(
+                target: "matrix_sdk_crypto::identities::manager",
+                "Our own device might have been deleted"
+            );
             tracing::info!(target: "copydesk::connectors::matrix", "copydesk is running");
             tracing::warn!(
                 target: "copydesk::connectors::matrix::reachability",
@@ -199,6 +210,7 @@ mod tests {
         let log = logged(None);
         assert!(!log.contains("Error while sending request"), "{log}");
         assert!(!log.contains("outgoing E2EE request"), "{log}");
+        assert!(!log.contains("own device might have been deleted"), "{log}");
         for kept in [
             "Couldn't setup and resume backups",
             "copydesk is running",
@@ -214,6 +226,7 @@ mod tests {
         // Shown at debug level, and when RUST_LOG names them.
         let log = logged_at(None, tracing::Level::DEBUG);
         assert!(log.contains("Error while sending request"), "{log}");
+        assert!(log.contains("own device might have been deleted"), "{log}");
         assert!(log.contains("outgoing E2EE request"), "{log}");
         assert!(!log.contains("no backup key"), "{log}");
         let log = logged(Some("warn,matrix_sdk::http_client=error"));
