@@ -1,8 +1,8 @@
 //! How fast does copydesk answer, compared with the homeserver's own round trip?
 //!
 //! ```text
-//! cargo build --release
-//! cargo run --release --example latency -- [--commands N] [--rooms R] [--synapse-on-disk]
+//! cargo build --release --examples
+//! cargo run --release --example latency -- [--bot copydesk|bare|both] [--commands N] [--rooms R] [--synapse-on-disk]
 //! ```
 //!
 //! Starts a throwaway Synapse (scripts/synapse, as the tests do; its database in
@@ -15,8 +15,13 @@
 //! * **bot**: alice sends `!context bulgaria`; time until alice's sync delivers the bot's
 //!   answer. That path has two hops through the homeserver plus the bot's own work.
 //!
-//! Prints p50/p90/p99 for both, the ratio of the medians, and the bot's peak RSS
-//! (`VmHWM` from /proc) while it is joined to the R rooms.
+//! Prints p50/p90/p99 for both, the ratios of the medians and of the p99s, the bot's CPU
+//! time per command (user + system from /proc over the timed loop, which also hands it
+//! the round-trip messages) and its peak RSS (`VmHWM`) while it is joined to the R rooms.
+//! The bot runs at its default log level. With `--bot both` (the default) the same is
+//! then measured, in the same run and against the same homeserver, for the bare
+//! matrix-sdk bot of `examples/bare_bot.rs` answering `!ping`: the floor for copydesk's
+//! own cost (build it with `cargo build --release --examples`).
 //!
 //! ## Start-up
 //!
@@ -45,13 +50,13 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bot::{BotAccount, BotSettings, wait_for_join};
+use bot::{BotAccount, BotLog, BotSettings, wait_for_join};
 use clap::Parser;
 use copydesk_core::synthetic;
 use matrix_sdk::ruma::OwnedRoomId;
 use measure::{
-    OwnSynapse, SynapseArgs, at_least_one, logged_ms, percentile, proc_status, release_binary,
-    strip_ansi,
+    OwnSynapse, SynapseArgs, at_least_one, cpu_time, logged_ms, percentile, proc_status,
+    release_binary, strip_ansi,
 };
 use support::{Homeserver, TestClient};
 
@@ -63,6 +68,10 @@ struct Args {
     /// Commands to time
     #[arg(long, default_value_t = 100)]
     commands: usize,
+    /// Which bot to time: copydesk, the bare matrix-sdk bot (`examples/bare_bot.rs`,
+    /// the floor), or both in one run against the same homeserver
+    #[arg(long, value_enum, default_value_t = Which::Both)]
+    bot: Which,
     /// Rooms the bot and the users share
     #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     rooms: usize,
@@ -77,6 +86,13 @@ struct Args {
     starts: usize,
     #[command(flatten)]
     synapse: SynapseArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Which {
+    Copydesk,
+    Bare,
+    Both,
 }
 
 fn summary(name: &str, samples: &mut [Duration]) -> Duration {
@@ -113,50 +129,110 @@ async fn measure(args: Args, binary: &Path) {
     let hs = Homeserver::from_env().expect("a homeserver");
     let alice = hs.new_client("alice").await;
     let bob = hs.new_client("bob").await;
-    let account = BotAccount::register(&hs).await;
-    account.configure(&BotSettings {
-        default_mode: "warn",
-        autojoin_users: vec![alice.user_id.clone()],
-        ..Default::default()
-    });
-    let rooms = create_rooms(&alice, &bob, &account, args.rooms).await;
-    let started = Instant::now();
-    let process = account.start_binary(binary);
-    for room in &rooms {
-        wait_for_join(&alice, room, &account.user_id).await;
+    if args.bot != Which::Bare {
+        let account = BotAccount::register(&hs).await;
+        account.configure(&BotSettings {
+            default_mode: "warn",
+            autojoin_users: vec![alice.user_id.clone()],
+            ..Default::default()
+        });
+        let invite = account.user_id.clone();
+        let rooms = create_rooms(&alice, &bob, &invite, args.rooms).await;
+        let started = Instant::now();
+        // At the default log level, as the bot is deployed.
+        let process = account.start_binary_logging(binary, BotLog::Default);
+        println!("\n== copydesk (`!context bulgaria`)");
+        time_bot(
+            &args,
+            &alice,
+            &bob,
+            &rooms,
+            &invite,
+            process.pid(),
+            started,
+            "!context bulgaria",
+        )
+        .await;
+        let mut in_bot = logged_ms(&process.log(), " answered ", "since_sent_ms");
+        if !in_bot.is_empty() {
+            summary("  of which command→answer", &mut in_bot);
+            println!("  (at the homeserver: the bot's sync, its work and its send)");
+        }
+    }
+    if args.bot != Which::Copydesk {
+        let (user, password) = hs.register_user("barebot").await;
+        let rooms = create_rooms(&alice, &bob, &user, args.rooms).await;
+        let started = Instant::now();
+        let bare = BareBot::start(
+            &binary.with_file_name("examples/bare_bot"),
+            &hs.url,
+            &user,
+            &password,
+        );
+        println!("\n== bare matrix-sdk bot (`!ping`, examples/bare_bot.rs)");
+        time_bot(
+            &args,
+            &alice,
+            &bob,
+            &rooms,
+            &user,
+            bare.child.id(),
+            started,
+            "!ping",
+        )
+        .await;
+    }
+}
+
+/// Times `commands` answers from the bot running as `pid` in `rooms`, next to the
+/// homeserver's own round trip, and prints them with the bot's CPU time and memory.
+#[allow(clippy::too_many_arguments)]
+async fn time_bot(
+    args: &Args,
+    alice: &TestClient,
+    bob: &TestClient,
+    rooms: &[OwnedRoomId],
+    bot: &matrix_sdk::ruma::UserId,
+    pid: u32,
+    started: Instant,
+    command: &str,
+) {
+    for room in rooms {
+        wait_for_join(alice, room, bot).await;
     }
     println!(
-        "bot joined {} rooms in {:.1} s (pid {})",
+        "bot joined {} rooms in {:.1} s (pid {pid})",
         rooms.len(),
         started.elapsed().as_secs_f64(),
-        process.pid()
     );
-
-    let bot = account.user_id.clone();
     // Warm up both paths (connections, caches) before measuring.
     for room in rooms.iter().take(3) {
-        round_trip(&alice, &bob, room).await;
-        bot_answer(&alice, &bot, room, "!context bulgaria").await;
+        round_trip(alice, bob, room).await;
+        bot_answer(alice, bot, room, command).await;
     }
+    let cpu_before = cpu_time(pid);
     let (mut plain, mut answers) = (Vec::new(), Vec::new());
     for i in 0..args.commands {
         let room = &rooms[i % rooms.len()];
-        plain.push(round_trip(&alice, &bob, room).await);
-        answers.push(bot_answer(&alice, &bot, room, "!context bulgaria").await);
+        plain.push(round_trip(alice, bob, room).await);
+        answers.push(bot_answer(alice, bot, room, command).await);
     }
-    println!();
+    let cpu = cpu_time(pid).saturating_sub(cpu_before);
     let rt = summary("synapse send→sync (2 users)", &mut plain);
-    let answer = summary("bot !context → answer seen", &mut answers);
+    let answer = summary("bot command → answer seen", &mut answers);
     println!(
-        "bot p50 / round-trip p50     {:.2}× (target ≤ 2.2×)",
-        answer.as_secs_f64() / rt.as_secs_f64()
+        "bot p50 / round-trip p50     {:.2}×; p99 / round-trip p99 {:.2}×",
+        answer.as_secs_f64() / rt.as_secs_f64(),
+        percentile(&answers, 0.99).as_secs_f64() / percentile(&plain, 0.99).as_secs_f64(),
     );
-    let mut in_bot = logged_ms(&process.log(), " answered ", "since_sent_ms");
-    if !in_bot.is_empty() {
-        summary("  of which command→answer", &mut in_bot);
-        println!("  (at the homeserver: the bot's sync, its work and its send)");
-    }
-    let pid = process.pid();
+    // Each round of the loop hands the bot two messages (the round trip and the command)
+    // and the echo of its own answer.
+    println!(
+        "bot CPU per command           {:.2} ms ({:.2} s over {} commands, user + system)",
+        ms(cpu) / args.commands as f64,
+        cpu.as_secs_f64(),
+        args.commands
+    );
     println!(
         "bot memory in {} rooms        VmHWM {} (peak RSS); now VmRSS {} = anon {} + file {}",
         rooms.len(),
@@ -165,6 +241,54 @@ async fn measure(args: Args, binary: &Path) {
         proc_status(pid, "RssAnon:"),
         proc_status(pid, "RssFile:"),
     );
+}
+
+/// `examples/bare_bot.rs`, running until dropped.
+struct BareBot {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl BareBot {
+    fn start(
+        binary: &Path,
+        homeserver: &str,
+        user: &matrix_sdk::ruma::UserId,
+        password: &str,
+    ) -> BareBot {
+        if !binary.exists() {
+            eprintln!(
+                "{} is missing: run `cargo build --release --example bare_bot` first",
+                binary.display()
+            );
+            std::process::exit(2);
+        }
+        let dir = tempfile::tempdir().expect("a data dir");
+        let log = std::fs::File::create(dir.path().join("bare_bot.log")).expect("a log file");
+        let child = std::process::Command::new(binary)
+            .args([
+                "--homeserver",
+                homeserver,
+                "--user",
+                user.as_str(),
+                "--data-dir",
+            ])
+            .arg(dir.path().join("data"))
+            .env("BARE_BOT_PASSWORD", password)
+            .env_remove("RUST_LOG")
+            .stdout(log.try_clone().expect("the log"))
+            .stderr(log)
+            .spawn()
+            .expect("starting the bare bot");
+        BareBot { child, _dir: dir }
+    }
+}
+
+impl Drop for BareBot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 async fn round_trip(
@@ -201,12 +325,12 @@ async fn bot_answer(
 async fn create_rooms(
     alice: &TestClient,
     bob: &TestClient,
-    account: &BotAccount,
+    bot: &matrix_sdk::ruma::UserId,
     count: usize,
 ) -> Vec<OwnedRoomId> {
     let mut rooms = Vec::new();
     for i in 0..count {
-        let invite = [account.user_id.clone(), bob.user_id.clone()];
+        let invite = [bot.to_owned(), bob.user_id.clone()];
         let room = alice
             .create_room(&format!("room {i}"), false, &invite)
             .await;
@@ -239,7 +363,7 @@ async fn start_up(args: Args, binary: &Path) {
         knowledge: Some(knowledge),
         ..Default::default()
     });
-    let rooms = create_rooms(&alice, &bob, &account, args.rooms).await;
+    let rooms = create_rooms(&alice, &bob, &account.user_id, args.rooms).await;
     let bot = account.user_id.clone();
     let topic = |i: usize| synthetic::topic_slug(i * 7919 % args.topics);
 
@@ -252,10 +376,11 @@ async fn start_up(args: Args, binary: &Path) {
     }
     let first = bot_answer(&alice, &bot, &rooms[0], &format!("!context {}", topic(0))).await;
     println!(
-        "first start: joined {} rooms in {:.1} s, answered in {:.0} ms",
+        "first start: joined {} rooms in {:.1} s, answered in {:.0} ms; peak RSS (VmHWM) {}",
         rooms.len(),
         started.elapsed().as_secs_f64(),
-        ms(first)
+        ms(first),
+        proc_status(process.pid(), "VmHWM:"),
     );
     assert!(process.stop().await.success(), "the bot stops cleanly");
 
