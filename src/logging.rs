@@ -57,12 +57,17 @@ const QUIET: &str = "matrix_sdk_crypto::backups=error";
 ///   without its own. Were the device really deleted, its access token would be gone with
 ///   it, and the bot stops with an ERROR for that; the warning itself asks nothing of an
 ///   operator.
+/// * `matrix_sdk_crypto::machine` warns "Failed to decrypt a room event" whenever a
+///   message's room key has not come yet, and about malformed keys and to-device events
+///   from other devices. The bot keeps such a message until its key arrives and warns
+///   itself, once, naming the event, if it never does (`connectors::matrix::keys`).
 ///
 /// Where a failure matters, copydesk logs it itself: the homeserver unreachable and back
 /// (`connectors::matrix::reachability`), a message it gave up sending, a revoked access
 /// token.
 const EXPECTED: &str = "matrix_sdk::http_client=off,matrix_sdk::encryption=error,\
-                        matrix_sdk_crypto::identities::manager=error";
+                        matrix_sdk_crypto::identities::manager=error,\
+                        matrix_sdk_crypto::machine=error";
 
 /// Installs the stderr subscriber. `RUST_LOG` wins over `-v` flags and the default level.
 pub fn init(verbosity: u8, default_level: tracing::Level, format: LogFormat) {
@@ -166,6 +171,10 @@ mod tests {
                 target: "matrix_sdk_crypto::identities::manager",
                 "Our own device might have been deleted"
             );
+            tracing::warn!(
+                target: "matrix_sdk_crypto::machine",
+                "Failed to decrypt a room event: Can't find the room key"
+            );
             tracing::info!(target: "copydesk::connectors::matrix", "copydesk is running");
             tracing::warn!(
                 target: "copydesk::connectors::matrix::reachability",
@@ -211,6 +220,7 @@ mod tests {
         assert!(!log.contains("Error while sending request"), "{log}");
         assert!(!log.contains("outgoing E2EE request"), "{log}");
         assert!(!log.contains("own device might have been deleted"), "{log}");
+        assert!(!log.contains("Failed to decrypt"), "{log}");
         for kept in [
             "Couldn't setup and resume backups",
             "copydesk is running",
@@ -228,6 +238,7 @@ mod tests {
         assert!(log.contains("Error while sending request"), "{log}");
         assert!(log.contains("own device might have been deleted"), "{log}");
         assert!(log.contains("outgoing E2EE request"), "{log}");
+        assert!(log.contains("Failed to decrypt"), "{log}");
         assert!(!log.contains("no backup key"), "{log}");
         let log = logged(Some("warn,matrix_sdk::http_client=error"));
         assert!(log.contains("Error while sending request"), "{log}");

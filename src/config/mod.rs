@@ -38,6 +38,9 @@ pub const DEFAULT_PREFIX: &str = "!";
 pub const DEFAULT_DEVICE_NAME: &str = "copydesk";
 pub const DEFAULT_MAX_BACKLOG_AGE: Duration = Duration::from_secs(10 * 60);
 pub const DEFAULT_SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_ROOM_KEY_WAIT: Duration = Duration::from_secs(3600);
+/// The bot keeps an unfinished event for a day (`crate::lifecycle::memory`).
+const MAX_ROOM_KEY_WAIT: Duration = Duration::from_secs(24 * 3600);
 /// Longer long-polls than this only hide a dead connection for longer.
 const MAX_SYNC_TIMEOUT: Duration = Duration::from_secs(300);
 /// Votes a rule needs before feedback may demote it.
@@ -84,6 +87,8 @@ pub struct MatrixConfig {
     pub max_backlog_age: Duration,
     /// How long one `/sync` long-poll waits for news.
     pub sync_timeout: Duration,
+    /// How long a message that cannot be decrypted yet waits for its room key.
+    pub room_key_wait: Duration,
     pub autojoin: Autojoin,
 }
 

@@ -102,6 +102,7 @@ pub(super) struct RawMatrix {
     pub(super) store_passphrase_env: Option<Spanned<String>>,
     pub(super) max_backlog_age: Option<Spanned<String>>,
     pub(super) sync_timeout: Option<Spanned<String>>,
+    pub(super) room_key_wait: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) autojoin: RawAutojoin,
 }

@@ -22,6 +22,7 @@ fn minimal_config_gets_defaults() {
     assert_eq!(matrix.device_name, "copydesk");
     assert_eq!(matrix.data_dir, Path::new("conf/state"));
     assert_eq!(matrix.max_backlog_age, DEFAULT_MAX_BACKLOG_AGE);
+    assert_eq!(matrix.room_key_wait, DEFAULT_ROOM_KEY_WAIT);
     assert_eq!(config.rooms.default_mode, RoomMode::Commands);
     assert!(matches!(matrix.login, Login::Password(ref s) if s.variable == "COPYDESK_PASSWORD"));
 }
@@ -414,4 +415,18 @@ fn matrix_and_slack_need_their_own_data_dirs() {
     let text = format!("{MINIMAL}{}", SLACK.replace("slack-state", "state"));
     let error = parse(&text).unwrap_err();
     assert!(error.contains("slack.data_dir must differ"), "{error}");
+}
+
+#[test]
+fn room_key_wait_is_a_duration_of_at_most_a_day() {
+    let config = parse(&format!("{MINIMAL}room_key_wait = \"90s\"\n")).unwrap();
+    assert_eq!(
+        config.matrix.unwrap().room_key_wait,
+        Duration::from_secs(90)
+    );
+    let error = parse(&format!("{MINIMAL}room_key_wait = \"2d\"\n")).unwrap_err();
+    assert!(
+        error.starts_with("conf/config.toml:7:17: room_key_wait must be at most 1d"),
+        "{error}"
+    );
 }

@@ -18,8 +18,8 @@ use super::raw::{
 };
 use super::{
     Autojoin, BotConfig, Config, DEFAULT_DEMOTE_MIN_VOTES, DEFAULT_DEVICE_NAME,
-    DEFAULT_MAX_BACKLOG_AGE, DEFAULT_PREFIX, DEFAULT_SYNC_TIMEOUT, Login, MAX_SYNC_TIMEOUT,
-    MatrixConfig, RoomsConfig, Secret,
+    DEFAULT_MAX_BACKLOG_AGE, DEFAULT_PREFIX, DEFAULT_ROOM_KEY_WAIT, DEFAULT_SYNC_TIMEOUT, Login,
+    MAX_ROOM_KEY_WAIT, MAX_SYNC_TIMEOUT, MatrixConfig, RoomsConfig, Secret,
 };
 
 pub(super) struct Validator<'a> {
@@ -321,6 +321,20 @@ impl Validator<'_> {
                 }
             }
         };
+        let room_key_wait = match raw.room_key_wait {
+            None => DEFAULT_ROOM_KEY_WAIT,
+            Some(d) => {
+                let span = d.span();
+                match self.duration(d, false) {
+                    Some(t) if t > MAX_ROOM_KEY_WAIT => {
+                        self.problem(span, "room_key_wait must be at most 1d");
+                        DEFAULT_ROOM_KEY_WAIT
+                    }
+                    Some(t) => t,
+                    None => DEFAULT_ROOM_KEY_WAIT,
+                }
+            }
+        };
         let autojoin = Autojoin {
             users: raw
                 .autojoin
@@ -344,6 +358,7 @@ impl Validator<'_> {
             store_passphrase,
             max_backlog_age,
             sync_timeout,
+            room_key_wait,
             autojoin,
         })
     }

@@ -28,6 +28,8 @@ use super::memory::{Memory, Once, WarningRecord};
 use crate::failpoint;
 use crate::operations::{Operations, Origin, PostedWarning, lock, today};
 
+mod waiting;
+
 /// Why a warning is taken back, as the platform and the audit log show it.
 const EDITED_TO_ATTRIBUTE: &str = "the message was edited to attribute it";
 const ORIGINAL_DELETED: &str = "the original message was deleted";

@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::operations::state_file;
 
+mod waiting;
+pub use waiting::{GivenUp, KEY_WAITS_KEPT};
+
 pub const FILE_NAME: &str = "memory.json";
 /// The feedback file of earlier versions, folded into the memory once.
 const OLD_FEEDBACK_FILE: &str = "feedback.json";
@@ -116,6 +119,14 @@ pub struct Pending {
     /// Whether an action was begun on it (else it was only received).
     #[serde(default = "acting_by_default")]
     pub acting: bool,
+    /// The key the event cannot be read without, while the bot waits for it (an opaque
+    /// id the connector chose; Matrix: the Megolm session). `begun_ms` is when it was
+    /// first seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_for_key: Option<String>,
+    /// Whether the event became readable only after waiting for its key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub key_came_late: bool,
 }
 
 fn acting_by_default() -> bool {
@@ -125,7 +136,6 @@ fn acting_by_default() -> bool {
 /// How long an unfinished event is tried again at each start: one that cannot be
 /// delivered again (deleted, or in a room the bot left) is given up after that.
 const UNFINISHED_KEPT_MS: i64 = 24 * 3600 * 1000;
-
 /// An action begun on an event: its id, and whether an earlier attempt (before a
 /// restart) may already have reached the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +260,8 @@ impl Memory {
                 action: id.clone(),
                 begun_ms: now,
                 acting,
+                waiting_for_key: None,
+                key_came_late: false,
             },
         );
         id
@@ -262,14 +274,15 @@ impl Memory {
         self.record_handled(event);
     }
 
-    /// The events the bot was acting on when it stopped, begun in the last day:
-    /// (room, event).
+    /// The events the bot was acting on when it stopped, begun in the last day, except
+    /// those still waiting for their keys ([`Memory::waiting`]): (room, event).
     pub fn pending(&self) -> Vec<(String, String)> {
         let now = jiff::Timestamp::now().as_millisecond();
         self.saved
             .pending
             .iter()
             .filter(|(_, p)| now - p.begun_ms < UNFINISHED_KEPT_MS)
+            .filter(|(_, p)| p.waiting_for_key.is_none())
             .map(|(event, pending)| (pending.room.clone(), event.clone()))
             .collect()
     }

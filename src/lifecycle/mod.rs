@@ -15,8 +15,8 @@
 //! - a 👍/👎 on a warning from the message's author or an editor is a vote on the rules
 //!   that fired, and enough false alarms demote a rule from flag to weak;
 //! - the memory (`memory`) keeps what must survive a restart: the first start's
-//!   backlog skipped, the events handled (each at most once), the warnings and their
-//!   votes.
+//!   backlog skipped, the events handled (each at most once), the events that wait for
+//!   the key to read them, the warnings and their votes.
 //!
 //! # How a message flows
 //!

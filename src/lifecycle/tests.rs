@@ -680,3 +680,92 @@ async fn an_answer_that_fails_for_good_is_not_tried_again_at_every_start() {
     assert!(lifecycle.unfinished().is_empty());
     assert!(open(dir.path()).has_handled("$cmd"));
 }
+
+#[tokio::test]
+async fn an_event_waiting_for_its_key_survives_a_restart_and_is_handled_once_when_it_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lifecycle = open(dir.path());
+    lifecycle.wait_for_key(ROOM, "$locked", "session-a");
+    lifecycle.synced("position-1").unwrap();
+
+    let lifecycle = open(dir.path());
+    assert_eq!(
+        lifecycle.waiting_for_keys(),
+        [(ROOM.to_owned(), "$locked".to_owned())]
+    );
+    assert!(
+        lifecycle.unfinished().is_empty(),
+        "not fetched as if readable"
+    );
+    assert!(lifecycle.waiting_for(ROOM, "session-b").is_empty());
+    assert!(lifecycle.waiting_for(EDITORS, "session-a").is_empty());
+    assert_eq!(lifecycle.waiting_for(ROOM, "session-a"), ["$locked"]);
+    assert!(!lifecycle.has_handled("$locked"));
+    // Given up with a bound it has not reached: still waiting.
+    lifecycle.give_up_key_waits(std::time::Duration::from_secs(3600));
+    assert_eq!(lifecycle.waiting_for_keys().len(), 1);
+
+    assert!(lifecycle.key_arrived("$locked"));
+    assert!(!lifecycle.key_arrived("$locked"), "handed on once");
+    assert!(lifecycle.key_came_late("$locked"));
+    assert!(lifecycle.waiting_for_keys().is_empty());
+    let fake = Fake::default();
+    lifecycle
+        .answer(&fake, &message("$locked", None), "context", &Reply::new())
+        .await
+        .unwrap();
+    assert_eq!(fake.done().len(), 1);
+    assert!(open(dir.path()).has_handled("$locked"));
+    assert!(open(dir.path()).unfinished().is_empty());
+}
+
+#[test]
+fn an_event_whose_key_never_comes_is_given_up_after_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let lifecycle = open(dir.path());
+    lifecycle.wait_for_key(ROOM, "$locked", "session-a");
+    lifecycle.give_up_key_waits(std::time::Duration::ZERO);
+    assert!(lifecycle.waiting_for_keys().is_empty());
+    assert!(
+        !lifecycle.key_arrived("$locked"),
+        "a key after that changes nothing"
+    );
+    let lifecycle = open(dir.path());
+    assert!(lifecycle.waiting_for_keys().is_empty());
+    assert!(lifecycle.unfinished().is_empty());
+    assert!(lifecycle.has_handled("$locked"));
+    // Handled (or given up) events are not kept waiting again.
+    lifecycle.wait_for_key(ROOM, "$locked", "session-a");
+    assert!(lifecycle.waiting_for_keys().is_empty());
+}
+
+#[test]
+fn events_waiting_for_keys_are_bounded_and_the_oldest_go_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let lifecycle = open(dir.path());
+    let kept = super::memory::KEY_WAITS_KEPT;
+    for n in 0..kept + 3 {
+        lifecycle.wait_for_key(ROOM, &format!("$e{n:05}"), "session-a");
+    }
+    let waiting = lifecycle.waiting_for_keys();
+    assert_eq!(waiting.len(), kept);
+    for n in 0..3 {
+        let event = format!("$e{n:05}");
+        assert!(!waiting.iter().any(|(_, e)| *e == event), "{event}");
+        assert!(lifecycle.has_handled(&event));
+    }
+    assert!(waiting.iter().any(|(_, e)| e == "$e00003"));
+}
+
+#[test]
+fn an_event_already_being_acted_on_does_not_wait_for_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let lifecycle = open(dir.path());
+    lifecycle.begin(ROOM, "$m1").unwrap();
+    lifecycle.wait_for_key(ROOM, "$m1", "session-a");
+    assert!(lifecycle.waiting_for_keys().is_empty());
+    assert_eq!(
+        open(dir.path()).unfinished(),
+        [(ROOM.to_owned(), "$m1".to_owned())]
+    );
+}

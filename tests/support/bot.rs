@@ -47,6 +47,8 @@ pub struct BotSettings {
     pub autojoin_servers: Vec<String>,
     pub max_backlog_age: &'static str,
     pub sync_timeout: &'static str,
+    /// `[matrix] room_key_wait`; `None` leaves the default.
+    pub room_key_wait: Option<&'static str>,
     /// `[bot] knowledge`; `None` uses the example file embedded in the binary.
     pub knowledge: Option<PathBuf>,
 }
@@ -62,6 +64,7 @@ impl Default for BotSettings {
             autojoin_servers: Vec::new(),
             max_backlog_age: "10m",
             sync_timeout: "10s",
+            room_key_wait: None,
             knowledge: None,
         }
     }
@@ -115,13 +118,18 @@ impl BotAccount {
              device_name = \"copydesk under test\"\n\
              data_dir = \"data\"\n\
              max_backlog_age = {backlog:?}\n\
-             sync_timeout = {sync:?}\n\n\
+             sync_timeout = {sync:?}\n\
+             {key_wait}\n\
              [matrix.autojoin]\nusers = {users}\nservers = {servers}\n\n\
              [rooms]\ndefault_mode = {mode:?}\neditors = {editors}\n",
             url = self.homeserver_url,
             user = self.user_id.as_str(),
             backlog = settings.max_backlog_age,
             sync = settings.sync_timeout,
+            key_wait = settings
+                .room_key_wait
+                .map(|wait| format!("room_key_wait = {wait:?}\n"))
+                .unwrap_or_default(),
             users = toml_list(&settings.autojoin_users),
             servers = toml_list(&settings.autojoin_servers),
             mode = settings.default_mode,

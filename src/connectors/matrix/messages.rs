@@ -148,7 +148,12 @@ async fn on_room_message(
     if policy.mode == RoomMode::Off && !bot.is_editor(&event.sender) {
         return None;
     }
-    if bot.is_backlog(&room, event.origin_server_ts).await {
+    // One whose key came late may be older than a restart's backlog bound.
+    let max_age = match bot.lifecycle.key_came_late(event.event_id.as_str()) {
+        true => bot.max_backlog_age.max(bot.room_key_wait),
+        false => bot.max_backlog_age,
+    };
+    if bot.is_backlog(&room, event.origin_server_ts, max_age).await {
         return None;
     }
     if bot.lifecycle.has_handled(event.event_id.as_str()) {

@@ -8,8 +8,9 @@
 //! 2. First start only: one sync *before any message handler exists*, so the history the
 //!    homeserver sends with it is never answered ("no backlog from before the first
 //!    start").
-//! 3. Handlers: invites (`invites`), messages, redactions and reactions (`messages`).
-//!    The sync only queues room events; a dispatcher hands each to its room's lane
+//! 3. Handlers: invites (`invites`), messages, redactions and reactions (`messages`),
+//!    and messages that cannot be decrypted yet, kept until their room key arrives
+//!    (`keys`). The sync only queues room events; a dispatcher hands each to its room's lane
 //!    (`crate::lifecycle::lanes`). What becomes of a message is the lifecycle's
 //!    (`crate::lifecycle`); `outgoing` is how the bot posts. Beside them run the
 //!    knowledge-file watcher and the daily freshness post (`ops`, `crate::operations`);
@@ -27,6 +28,7 @@
 
 mod addressing;
 mod invites;
+mod keys;
 mod messages;
 mod ops;
 mod outgoing;
@@ -45,7 +47,6 @@ use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
-use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, RoomId, UInt, UserId};
@@ -83,6 +84,8 @@ pub struct Bot {
     autojoin: Autojoin,
     editors: Vec<OwnedUserId>,
     max_backlog_age: Duration,
+    /// How long an event that cannot be decrypted yet waits for its room key.
+    room_key_wait: Duration,
 }
 
 impl Bot {
@@ -91,11 +94,17 @@ impl Bot {
     }
 
     /// Whether a message sent at `sent` is backlog the bot must not handle: older than
-    /// `max_backlog_age`, or written before the bot joined the room.
-    async fn is_backlog(&self, room: &Room, sent: MilliSecondsSinceUnixEpoch) -> bool {
+    /// `max_age` (`max_backlog_age`, or longer for one whose room key came late), or
+    /// written before the bot joined the room.
+    async fn is_backlog(
+        &self,
+        room: &Room,
+        sent: MilliSecondsSinceUnixEpoch,
+        max_age: Duration,
+    ) -> bool {
         let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
         let age = Duration::from_millis(now.saturating_sub(u64::from(sent.0)));
-        if age > self.max_backlog_age {
+        if age > max_age {
             tracing::info!(
                 age_s = age.as_secs(),
                 "older than max_backlog_age; not handled"
@@ -192,6 +201,7 @@ pub async fn serve(
         autojoin: matrix.autojoin.clone(),
         editors: config.rooms.editors.clone(),
         max_backlog_age: matrix.max_backlog_age,
+        room_key_wait: matrix.room_key_wait,
     });
 
     // Protocol trap: the first sync of a new login returns recent history from every
@@ -208,12 +218,20 @@ pub async fn serve(
     }
 
     let (queue, inbox) = mpsc::unbounded_channel();
+    // Before anything can bring a room key: one that comes during the retries below is
+    // still seen.
+    let room_keys = keys::arrivals(&client).await;
     install_handlers(&client, &bot, queue.clone());
     invites::consider_pending(&bot).await;
+    bot.lifecycle.give_up_key_waits(bot.room_key_wait);
     unfinished::requeue(&bot, &queue).await;
+    keys::retry_all(&bot, &queue).await;
     unfinished::catch_up(&bot, &queue).await;
     let dispatcher = tokio::spawn(messages::work(bot.clone(), inbox));
-    let mut background = vec![tokio::spawn(ops::freshness(bot.clone()))];
+    let mut background = vec![
+        tokio::spawn(ops::freshness(bot.clone())),
+        tokio::spawn(keys::follow(bot.clone(), room_keys, queue.clone())),
+    ];
     let _watch = match bot.ops().settings().reload.watch {
         true => {
             let (watch, reloads) = bot
@@ -288,18 +306,9 @@ fn install_handlers(client: &Client, bot: &Arc<Bot>, queue: mpsc::UnboundedSende
         let _ = queue.send(Incoming::Event(room, RoomEvent::Reaction(Box::new(event))));
         async {}
     });
-    // Decrypted events reach the message handler; what is still encrypted here had no
-    // key (yet). Worth a line in the log when someone says the bot ignored them.
-    client.add_event_handler(
-        |event: OriginalSyncRoomEncryptedEvent, room: Room| async move {
-            tracing::info!(
-                room = %room.room_id(),
-                event = %event.event_id,
-                sender = %event.sender,
-                "could not decrypt a message (no room key for this device)"
-            );
-        },
-    );
+    // Decrypted events reach the handlers above; what is still encrypted here had no key
+    // yet, and is noted as waiting for it, like an event received.
+    client.add_event_handler(keys::on_undecryptable);
 }
 
 /// The sync filter: members are lazy-loaded (the bot never lists them; the SDK fetches
