@@ -19,13 +19,17 @@ use anyhow::Context as _;
 use clap::Parser;
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::SyncSettings;
+use matrix_sdk::cross_process_lock::CrossProcessLockConfig;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::relation::Reply;
 use matrix_sdk::ruma::events::room::member::StrippedRoomMemberEvent;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
 use matrix_sdk::store::RoomLoadSettings;
-use matrix_sdk::{Client, Room, RoomState};
+use matrix_sdk::store::StoreConfig;
+use matrix_sdk::{Client, Room, RoomState, SqliteCryptoStore, SqliteStoreConfig};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -35,6 +39,16 @@ struct Args {
     user: String,
     #[arg(long)]
     data_dir: PathBuf,
+    /// Ask only for what a bot uses: no presence, typing, receipts or account data, and
+    /// not the bot's own events
+    #[arg(long)]
+    lean_filter: bool,
+    /// Keep room state in memory (only the crypto store in SQLite)
+    #[arg(long)]
+    state_in_memory: bool,
+    /// No cross-process store locks (one process per store)
+    #[arg(long)]
+    single_process: bool,
 }
 
 #[tokio::main]
@@ -46,11 +60,22 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     std::fs::create_dir_all(&args.data_dir).context("creating the data dir")?;
-    let client = Client::builder()
-        .homeserver_url(&args.homeserver)
-        .sqlite_store(args.data_dir.join("store"), None)
-        .build()
-        .await?;
+    let mut builder = Client::builder().homeserver_url(&args.homeserver);
+    if args.single_process {
+        builder = builder.cross_process_store_config(CrossProcessLockConfig::SingleProcess);
+    }
+    builder = if args.state_in_memory {
+        let config = SqliteStoreConfig::new(args.data_dir.join("store"));
+        let crypto = SqliteCryptoStore::open_with_config(&config).await?;
+        let lock = match args.single_process {
+            true => CrossProcessLockConfig::SingleProcess,
+            false => CrossProcessLockConfig::multi_process("main"),
+        };
+        builder.store_config(StoreConfig::new(lock).crypto_store(crypto))
+    } else {
+        builder.sqlite_store(args.data_dir.join("store"), None)
+    };
+    let client = builder.build().await?;
     restore_or_log_in(&client, &args).await?;
 
     client.add_event_handler(
@@ -84,6 +109,17 @@ async fn main() -> anyhow::Result<()> {
     // back within a second, which would make this bot batch (and answer late) under a
     // stream of messages.
     let mut settings = SyncSettings::default();
+    if args.lean_filter {
+        let own = client.user_id().context("logged in")?.to_owned();
+        let mut filter = FilterDefinition::with_lazy_loading();
+        filter.presence.types = Some(Vec::new());
+        filter.account_data.types = Some(Vec::new());
+        filter.room.ephemeral.types = Some(Vec::new());
+        filter.room.account_data.types = Some(Vec::new());
+        filter.room.timeline.not_senders = vec![own];
+        filter.room.timeline.lazy_load_options = filter.room.state.lazy_load_options;
+        settings = settings.filter(Filter::FilterDefinition(filter));
+    }
     loop {
         let response = client.sync_once(settings.clone()).await?;
         settings = settings.token(response.next_batch);

@@ -84,6 +84,9 @@ struct Args {
     /// Restarts to time (with --start-up)
     #[arg(long, default_value_t = 5, value_parser = at_least_one::<usize>())]
     starts: usize,
+    /// Options for the bare bot, e.g. "--lean-filter --state-in-memory"
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    bare_options: String,
     #[command(flatten)]
     synapse: SynapseArgs,
 }
@@ -168,6 +171,7 @@ async fn measure(args: Args, binary: &Path) {
             &hs.url,
             &user,
             &password,
+            &args.bare_options,
         );
         println!("\n== bare matrix-sdk bot (`!ping`, examples/bare_bot.rs)");
         time_bot(
@@ -255,6 +259,7 @@ impl BareBot {
         homeserver: &str,
         user: &matrix_sdk::ruma::UserId,
         password: &str,
+        options: &str,
     ) -> BareBot {
         if !binary.exists() {
             eprintln!(
@@ -274,6 +279,7 @@ impl BareBot {
                 "--data-dir",
             ])
             .arg(dir.path().join("data"))
+            .args(options.split_whitespace())
             .env("BARE_BOT_PASSWORD", password)
             .env_remove("RUST_LOG")
             .stdout(log.try_clone().expect("the log"))

@@ -209,7 +209,7 @@ pub async fn serve(
     // is answered or checked. Later starts skip this and resume from the saved position.
     if !bot.lifecycle.caught_up() {
         let position = tokio::select! {
-            position = initial_sync(&client, &metrics, &reach) => position,
+            position = initial_sync(&client, &bot.own, &metrics, &reach) => position,
             () = shutdown.requested() => return Ok(()),
         };
         bot.lifecycle.set_caught_up()?;
@@ -253,7 +253,7 @@ pub async fn serve(
 
     let settings = SyncSettings::default()
         .timeout(matrix.sync_timeout)
-        .filter(sync_filter(TIMELINE_LIMIT));
+        .filter(sync_filter(&bot.own, TIMELINE_LIMIT));
     let outcome = tokio::select! {
         fatal = sync_forever(&client, settings, &bot.lifecycle, &metrics, &reach) => Err(fatal),
         () = shutdown.requested() => Ok(()),
@@ -311,22 +311,36 @@ fn install_handlers(client: &Client, bot: &Arc<Bot>, queue: mpsc::UnboundedSende
     client.add_event_handler(keys::on_undecryptable);
 }
 
-/// The sync filter: members are lazy-loaded (the bot never lists them; the SDK fetches
-/// them when an encrypted room needs them) and the timeline is capped per room.
-fn sync_filter(timeline_limit: u32) -> Filter {
+/// The sync filter: only what the bot uses. Every sync costs the SDK a crypto-store and a
+/// state-store transaction whatever it brings, so the bot is not woken for typing,
+/// receipts, presence or account data, nor for the echo of its own posts (it never
+/// handles its own events). Members are lazy-loaded (the bot never lists them; the SDK
+/// fetches them when an encrypted room needs them; its own membership always comes) and
+/// the timeline is capped per room.
+fn sync_filter(own: &UserId, timeline_limit: u32) -> Filter {
     let mut filter = FilterDefinition::with_lazy_loading();
+    filter.presence.types = Some(Vec::new());
+    filter.account_data.types = Some(Vec::new());
+    filter.room.ephemeral.types = Some(Vec::new());
+    filter.room.account_data.types = Some(Vec::new());
     let mut timeline = RoomEventFilter::default();
     timeline.limit = Some(UInt::from(timeline_limit));
+    timeline.not_senders = vec![own.to_owned()];
     timeline.lazy_load_options = filter.room.state.lazy_load_options;
     filter.room.timeline = timeline;
     Filter::FilterDefinition(filter)
 }
 
 /// The first sync after the first login, retried until it succeeds.
-async fn initial_sync(client: &Client, metrics: &Metrics, reach: &Reachability) -> String {
+async fn initial_sync(
+    client: &Client,
+    own: &UserId,
+    metrics: &Metrics,
+    reach: &Reachability,
+) -> String {
     let settings = SyncSettings::default()
         .timeout(Duration::ZERO)
-        .filter(sync_filter(1));
+        .filter(sync_filter(own, 1));
     let mut failures = 0;
     loop {
         match client.sync_once(settings.clone()).await {
