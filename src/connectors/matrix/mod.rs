@@ -112,8 +112,10 @@ impl Bot {
             return true;
         }
         // Protocol trap: after a join, the next sync brings the room's recent history
-        // along with it. Those messages were written before the bot was there.
-        let joined = match room.get_member_no_sync(&self.own).await {
+        // along with it. Those messages were written before the bot was there. The sync
+        // filter leaves the bot's own join out of the timeline, so the members are read
+        // from the homeserver once per room when the store does not have them.
+        let joined = match room.get_member(&self.own).await {
             Ok(Some(member)) => member.event().origin_server_ts(),
             _ => None,
         };
