@@ -5,7 +5,7 @@
 //! ```text
 //! cargo build --release
 //! cargo run --release --example load -- [--rate 50] [--seconds 60] [--rooms 20] [--senders 4]
-//!     [--quiet-senders] [--synapse-on-disk]
+//!     [--quiet-senders] [--all-warned] [--synapse-on-disk]
 //! ```
 //!
 //! Starts a throwaway Synapse (scripts/synapse, as the tests do; its database in /dev/shm
@@ -15,7 +15,9 @@
 //! embedded knowledge file and model, and then sends `rate` messages a second for
 //! `seconds`, round-robin over senders and rooms, without waiting for one send before the
 //! next. Messages are generated chat (`copydesk_core::synthetic`); which of them need a
-//! warning is decided by the same desk the bot builds, and a third are picked from those.
+//! warning is decided by the same desk the bot builds, and a third are picked from those
+//! (all with `--all-warned`: `--rooms 1 --rate 200 --seconds 1 --all-warned` is a burst
+//! of 200 allegations in one room).
 //!
 //! The watcher, a separate client in every room, timestamps every message it receives.
 //! Reported: send→seen-by-watcher (the homeserver's round trip) and send→warning-seen
@@ -48,12 +50,16 @@ use clap::Parser;
 use copydesk::cli::DataArgs;
 use copydesk_core::commands::warning_reply;
 use copydesk_core::{Outcome, synthetic};
+use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::room::Room;
 use matrix_sdk::ruma::events::room::message::{OriginalSyncRoomMessageEvent, Relation};
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
+};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
 use measure::{
-    OwnSynapse, SynapseArgs, at_least_one, logged_ms, percentile, proc_status, release_binary,
-    warnings_by_message,
+    OwnSynapse, SynapseArgs, at_least_one, cpu_time, logged_ms, percentile, proc_status,
+    release_binary, warnings_by_message,
 };
 use support::{Homeserver, TestClient};
 
@@ -78,6 +84,9 @@ struct Args {
     /// Senders stop syncing once they have joined (they only send)
     #[arg(long)]
     quiet_senders: bool,
+    /// Every message needs a warning (a burst of allegations), not a third of them
+    #[arg(long)]
+    all_warned: bool,
     #[command(flatten)]
     synapse: SynapseArgs,
 }
@@ -95,13 +104,14 @@ struct Planned {
     warn: bool,
 }
 
-/// `count` generated messages, a third of them ones the bot's desk warns about.
-fn plan(count: usize) -> Vec<Planned> {
+/// `count` generated messages, a third of them (or all) ones the bot's desk warns about.
+fn plan(count: usize, all_warned: bool) -> Vec<Planned> {
     let desk = copydesk::loading::desk(&DataArgs::default(), "!").expect("the bot's desk");
     let today = jiff::Zoned::now().date();
     let (mut warned, mut quiet) = (Vec::new(), Vec::new());
     // One line each: a Matrix reply fallback would be sent as a plain multi-line body.
-    for (_, text) in synthetic::chat_messages(count * 3, 0, 4)
+    let generated = if all_warned { count * 12 } else { count * 3 };
+    for (_, text) in synthetic::chat_messages(generated, 0, 4)
         .into_iter()
         .filter(|(_, t)| !t.contains('\n'))
     {
@@ -116,7 +126,7 @@ fn plan(count: usize) -> Vec<Planned> {
     let (mut warned, mut quiet) = (warned.into_iter(), quiet.into_iter());
     (0..count)
         .map(|i| {
-            let warn = i % 3 == 0;
+            let warn = all_warned || i % 3 == 0;
             let text = if warn { warned.next() } else { quiet.next() };
             Planned {
                 text: text.expect("enough generated messages of each kind"),
@@ -202,7 +212,7 @@ async fn run(args: Args, binary: &Path) {
     }
 
     let total = (args.rate * args.seconds) as usize;
-    let planned = Arc::new(plan(total + 30));
+    let planned = Arc::new(plan(total + 30, args.all_warned));
     let started = Instant::now();
     let process = account.start_binary(binary);
     for room in &rooms {
@@ -226,7 +236,7 @@ async fn run(args: Args, binary: &Path) {
     );
 
     println!(
-        "sending {total} messages: {} a second for {} s, {} senders{}, {} rooms, a third needing a warning",
+        "sending {total} messages: {} a second for {} s, {} senders{}, {} rooms, {} needing a warning",
         args.rate,
         args.seconds,
         senders.len(),
@@ -235,7 +245,8 @@ async fn run(args: Args, binary: &Path) {
         } else {
             ""
         },
-        rooms.len()
+        rooms.len(),
+        if args.all_warned { "all" } else { "a third" }
     );
     let log_at_start = account.log().len();
     let synapse_pid = std::env::var_os("COPYDESK_TEST_SYNAPSE_DIR").and_then(|dir| {
@@ -245,6 +256,7 @@ async fn run(args: Args, binary: &Path) {
             .parse::<u32>()
             .ok()
     });
+    let cpu_seconds = |pid: Option<u32>| pid.map(|pid| cpu_time(pid).as_secs_f64());
     let cpu_before = (cpu_seconds(Some(pid)), cpu_seconds(synapse_pid));
     let load_start = Instant::now();
     let sent = send_all(&senders, &rooms, &planned, 0..total, f64::from(args.rate)).await;
@@ -277,6 +289,8 @@ async fn run(args: Args, binary: &Path) {
     let rss_end = proc_status(pid, "VmRSS:");
     let hwm = proc_status(pid, "VmHWM:");
     report(&sent, &planned, &seen, load_start, load_end, &args);
+    let history = History::read(&watcher, &rooms, &account.user_id).await;
+    history.report(&sent, &planned);
     println!("bot RSS: {rss_start} at the start of the run, {rss_end} at the end (peak {hwm})");
     let wall = load_start.elapsed().as_secs_f64();
     if let ((Some(b0), s0), (Some(b1), s1)) = (cpu_before, cpu_after) {
@@ -308,15 +322,6 @@ async fn run(args: Args, binary: &Path) {
     if std::fs::write(&kept, &log).is_ok() {
         println!("bot log: {}", kept.display());
     }
-}
-
-/// User + system CPU seconds `pid` has used (`/proc/PID/stat`, in 1/100 s ticks).
-fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
-    let text = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
-    let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
 }
 
 /// Sends `planned[range]` at `rate` a second, round-robin over senders and rooms; each send
@@ -476,4 +481,90 @@ fn summary(name: &str, samples: &mut [Duration]) -> (Duration, Duration, Duratio
 fn summary_quiet(samples: &mut [Duration]) -> Duration {
     samples.sort();
     percentile(samples, 0.50)
+}
+
+/// What the rooms' history holds once the run is over, read with `/messages`: a sync
+/// that brings more than its timeline limit skips events, the history does not.
+struct History {
+    /// When each message reached the homeserver (ms since the epoch).
+    at: HashMap<OwnedEventId, u64>,
+    /// The bot's warnings by the message they are about, with when each was posted.
+    warnings: HashMap<OwnedEventId, Vec<u64>>,
+}
+
+impl History {
+    async fn read(watcher: &TestClient, rooms: &[OwnedRoomId], bot: &OwnedUserId) -> History {
+        let mut history = History {
+            at: HashMap::new(),
+            warnings: HashMap::new(),
+        };
+        for room_id in rooms {
+            let room = watcher
+                .client
+                .get_room(room_id)
+                .expect("the watcher's room");
+            let mut from: Option<String> = None;
+            loop {
+                let mut options = MessagesOptions::backward().from(from.as_deref());
+                options.limit = 500u32.into();
+                let page = room.messages(options).await.expect("/messages");
+                for event in &page.chunk {
+                    let Ok(AnySyncTimelineEvent::MessageLike(
+                        AnySyncMessageLikeEvent::RoomMessage(SyncMessageLikeEvent::Original(
+                            message,
+                        )),
+                    )) = event.raw().deserialize()
+                    else {
+                        continue;
+                    };
+                    let at = u64::from(message.origin_server_ts.0);
+                    history.at.insert(message.event_id.clone(), at);
+                    let about = match &message.content.relates_to {
+                        Some(Relation::Thread(thread)) => Some(thread.event_id.clone()),
+                        Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.clone()),
+                        _ => None,
+                    };
+                    if let Some(about) = about.filter(|_| &message.sender == bot) {
+                        history.warnings.entry(about).or_default().push(at);
+                    }
+                }
+                match page.end {
+                    Some(end) if !page.chunk.is_empty() => from = Some(end),
+                    _ => break,
+                }
+            }
+        }
+        history
+    }
+
+    fn report(&self, sent: &[Sent], planned: &[Planned]) {
+        let (mut once, mut missing, mut more, mut unexpected) = (0, 0, 0, 0);
+        let first = sent.iter().filter_map(|s| self.at.get(&s.event_id)).min();
+        let mut last_warning = None;
+        for s in sent {
+            let warnings = self
+                .warnings
+                .get(&s.event_id)
+                .map_or(&[][..], Vec::as_slice);
+            match (planned[s.index].warn, warnings.len()) {
+                (true, 0) => missing += 1,
+                (true, 1) => once += 1,
+                (true, _) => more += 1,
+                (false, 0) => {}
+                (false, _) => unexpected += 1,
+            }
+            last_warning = last_warning.max(warnings.iter().max().copied());
+        }
+        let span = match (first, last_warning) {
+            (Some(first), Some(last)) => {
+                format!("{:.1} s", last.saturating_sub(*first) as f64 / 1000.0)
+            }
+            _ => "?".to_owned(),
+        };
+        println!(
+            "from the rooms' history: {once} warned exactly once, {missing} missing, {more} more than once, \
+             {unexpected} for messages that needed none; first message → last warning {span} \
+             (homeserver timestamps)"
+        );
+    }
 }
