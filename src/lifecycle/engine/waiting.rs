@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::Lifecycle;
+use crate::lifecycle::memory::GivenUp;
 
 impl Lifecycle {
     /// Notes that `event` in `room` was received but cannot be read until `key` (an
@@ -11,14 +12,7 @@ impl Lifecycle {
     /// ([`Self::give_up_key_waits`]). In memory; saved by [`Self::synced`].
     pub fn wait_for_key(&self, room: &str, event: &str, key: &str) {
         let given_up = self.memory().wait_for_key(room, event, key);
-        for given_up in given_up {
-            tracing::warn!(
-                room = given_up.room,
-                event = given_up.event,
-                waited_s = given_up.waited_ms / 1000,
-                "gave up waiting for the key to read an event: too many events wait for keys"
-            );
-        }
+        warn_given_up(&given_up, "too many events wait for keys");
     }
 
     /// The events in `room` waiting for `key`.
@@ -56,13 +50,18 @@ impl Lifecycle {
             tracing::warn!("{error:#}");
         }
         drop(memory);
-        for given_up in given_up {
-            tracing::warn!(
-                room = given_up.room,
-                event = given_up.event,
-                waited_s = given_up.waited_ms / 1000,
-                "gave up waiting for the key to read an event; it is not handled"
-            );
-        }
+        warn_given_up(&given_up, "the key did not come in time");
+    }
+}
+
+/// One WARN per event given up, naming it (never its text) and why.
+fn warn_given_up(given_up: &[GivenUp], why: &str) {
+    for event in given_up {
+        tracing::warn!(
+            room = event.room,
+            event = event.event,
+            waited_s = event.waited_ms / 1000,
+            "gave up waiting for the key to read an event; it is not handled: {why}"
+        );
     }
 }
