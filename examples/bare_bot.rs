@@ -80,10 +80,10 @@ async fn main() -> anyhow::Result<()> {
 
     client.add_event_handler(
         |event: StrippedRoomMemberEvent, client: Client, room: Room| async move {
-            if Some(event.state_key.as_ref()) == client.user_id() {
-                if let Err(error) = room.join().await {
-                    tracing::warn!(%error, "could not join");
-                }
+            if Some(event.state_key.as_ref()) == client.user_id()
+                && let Err(error) = room.join().await
+            {
+                tracing::warn!(%error, "could not join");
             }
         },
     );
