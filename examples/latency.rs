@@ -145,17 +145,13 @@ async fn measure(args: Args, binary: &Path) {
         // At the default log level, as the bot is deployed.
         let process = account.start_binary_logging(binary, BotLog::Default);
         println!("\n== copydesk (`!context bulgaria`)");
-        time_bot(
-            &args,
-            &alice,
-            &bob,
-            &rooms,
-            &invite,
-            process.pid(),
+        let bot = BotUnderTest {
+            user: &invite,
+            pid: process.pid(),
             started,
-            "!context bulgaria",
-        )
-        .await;
+            command: "!context bulgaria",
+        };
+        time_bot(&bot, &alice, &bob, &rooms, args.commands).await;
         let mut in_bot = logged_ms(&process.log(), " answered ", "since_sent_ms");
         if !in_bot.is_empty() {
             summary("  of which command→answer", &mut in_bot);
@@ -174,33 +170,40 @@ async fn measure(args: Args, binary: &Path) {
             &args.bare_options,
         );
         println!("\n== bare matrix-sdk bot (`!ping`, examples/bare_bot.rs)");
-        time_bot(
-            &args,
-            &alice,
-            &bob,
-            &rooms,
-            &user,
-            bare.child.id(),
+        let bot = BotUnderTest {
+            user: &user,
+            pid: bare.child.id(),
             started,
-            "!ping",
-        )
-        .await;
+            command: "!ping",
+        };
+        time_bot(&bot, &alice, &bob, &rooms, args.commands).await;
     }
 }
 
-/// Times `commands` answers from the bot running as `pid` in `rooms`, next to the
-/// homeserver's own round trip, and prints them with the bot's CPU time and memory.
-#[allow(clippy::too_many_arguments)]
+/// A bot process to time: its account, its pid, when it was started and the command
+/// it answers.
+struct BotUnderTest<'a> {
+    user: &'a matrix_sdk::ruma::UserId,
+    pid: u32,
+    started: Instant,
+    command: &'a str,
+}
+
+/// Times `commands` answers from `bot` in `rooms`, next to the homeserver's own round
+/// trip, and prints them with the bot's CPU time and memory.
 async fn time_bot(
-    args: &Args,
+    bot: &BotUnderTest<'_>,
     alice: &TestClient,
     bob: &TestClient,
     rooms: &[OwnedRoomId],
-    bot: &matrix_sdk::ruma::UserId,
-    pid: u32,
-    started: Instant,
-    command: &str,
+    commands: usize,
 ) {
+    let BotUnderTest {
+        user: bot,
+        pid,
+        started,
+        command,
+    } = *bot;
     for room in rooms {
         wait_for_join(alice, room, bot).await;
     }
@@ -216,7 +219,7 @@ async fn time_bot(
     }
     let cpu_before = cpu_time(pid);
     let (mut plain, mut answers) = (Vec::new(), Vec::new());
-    for i in 0..args.commands {
+    for i in 0..commands {
         let room = &rooms[i % rooms.len()];
         plain.push(round_trip(alice, bob, room).await);
         answers.push(bot_answer(alice, bot, room, command).await);
@@ -233,9 +236,9 @@ async fn time_bot(
     // and the echo of its own answer.
     println!(
         "bot CPU per command           {:.2} ms ({:.2} s over {} commands, user + system)",
-        ms(cpu) / args.commands as f64,
+        ms(cpu) / commands as f64,
         cpu.as_secs_f64(),
-        args.commands
+        commands
     );
     println!(
         "bot memory in {} rooms        VmHWM {} (peak RSS); now VmRSS {} = anon {} + file {}",

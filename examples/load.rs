@@ -110,6 +110,8 @@ fn plan(count: usize, all_warned: bool) -> Vec<Planned> {
     let today = jiff::Zoned::now().date();
     let (mut warned, mut quiet) = (Vec::new(), Vec::new());
     // One line each: a Matrix reply fallback would be sent as a plain multi-line body.
+    // Generated chat is mostly ordinary talk: to find `count` messages that all need a
+    // warning takes many more candidates than to find a third as many.
     let generated = if all_warned { count * 12 } else { count * 3 };
     for (_, text) in synthetic::chat_messages(generated, 0, 4)
         .into_iter()

@@ -316,9 +316,9 @@ fn install_handlers(client: &Client, bot: &Arc<Bot>, queue: mpsc::UnboundedSende
 /// The sync filter: only what the bot uses. Every sync costs the SDK a crypto-store and a
 /// state-store transaction whatever it brings, so the bot is not woken for typing,
 /// receipts, presence or account data, nor for the echo of its own posts (it never
-/// handles its own events). Members are lazy-loaded (the bot never lists them; the SDK
-/// fetches them when an encrypted room needs them; its own membership always comes) and
-/// the timeline is capped per room.
+/// handles its own events; `Bot::is_backlog` reads its own join from the homeserver).
+/// Members are lazy-loaded (the bot never lists them; the SDK fetches them when an
+/// encrypted room needs them) and the timeline is capped per room.
 fn sync_filter(own: &UserId, timeline_limit: u32) -> Filter {
     let mut filter = FilterDefinition::with_lazy_loading();
     filter.presence.types = Some(Vec::new());
