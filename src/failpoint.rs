@@ -22,19 +22,22 @@ fn armed(step: &str) -> bool {
     armed.as_deref() == Some(step)
 }
 
-/// Aborts the process if `step` is the armed one.
+/// How long the rest of the process runs on after the task at the armed step stops.
+const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Aborts the process if `step` is the armed one: the task at the step stops there, and
+/// the process aborts [`GRACE`] later. What other tasks do at once still goes out first,
+/// as it would before a real crash: Socket Mode's acknowledgement of an event, written
+/// by the socket task once its callback returns, is what the Slack crash tests rely on.
 pub fn hit(step: &str) {
     if armed(step) {
         eprintln!("{ENV}={step}: aborting here, as a crash would");
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            // Hands this worker's other tasks to another thread while this one waits.
+            tokio::task::block_in_place(|| std::thread::sleep(GRACE));
+        }
         std::process::abort();
-    }
-}
-
-/// Like [`hit`], a moment later: for a step whose crash must come after something the
-/// process does on another task right away (Socket Mode's acknowledgement of the event).
-pub async fn hit_soon(step: &str) {
-    if armed(step) {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        hit(step);
     }
 }

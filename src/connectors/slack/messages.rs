@@ -150,8 +150,7 @@ pub async fn work(
         tokio::select! {
             incoming = queue.recv() => match incoming {
                 Some(Incoming::Event(push)) => {
-                    // After the acknowledgement, which goes out as the callback returns.
-                    crate::failpoint::hit_soon("queued").await;
+                    crate::failpoint::hit("queued");
                     let Some(event) = events::translate(&push.event, &bot.own) else {
                         tracing::debug!(event_id = %push.event_id, "not followed");
                         continue;
