@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo build --release --examples
-//! cargo run --release --example latency -- [--bot copydesk|bare|both] [--commands N] [--rooms R] [--synapse-on-disk]
+//! cargo run --release --example latency -- [--bot copydesk|bare|both] [--commands N] [--rooms R] [--synapse-on-disk] [--binary PATH]
 //! ```
 //!
 //! Starts a throwaway Synapse (scripts/synapse, as the tests do; its database in
@@ -47,7 +47,7 @@ mod measure;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bot::{BotAccount, BotLog, BotSettings, wait_for_join};
@@ -87,6 +87,10 @@ struct Args {
     /// Options for the bare bot, e.g. "--lean-filter --state-in-memory"
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     bare_options: String,
+    /// The copydesk binary to time, e.g. the shipped build (`target/dist/copydesk`) or an
+    /// older one (default: the release build beside this example)
+    #[arg(long)]
+    binary: Option<PathBuf>,
     #[command(flatten)]
     synapse: SynapseArgs,
 }
@@ -118,7 +122,7 @@ fn summary(name: &str, samples: &mut [Duration]) -> Duration {
 
 fn main() {
     let args = Args::parse();
-    let binary = release_binary();
+    let binary = args.binary.clone().unwrap_or_else(release_binary);
     let _synapse = OwnSynapse::unless_given("copydesk-latency.", args.synapse.storage());
     measure::runtime().block_on(async {
         match args.start_up {
@@ -163,7 +167,10 @@ async fn measure(args: Args, binary: &Path) {
         let rooms = create_rooms(&alice, &bob, &user, args.rooms).await;
         let started = Instant::now();
         let bare = BareBot::start(
-            &binary.with_file_name("examples/bare_bot"),
+            // Built beside this example, whichever copydesk binary is timed.
+            &std::env::current_exe()
+                .expect("current exe")
+                .with_file_name("bare_bot"),
             &hs.url,
             &user,
             &password,
